@@ -1,0 +1,51 @@
+package io.kmsregions;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code kms.*} settings of one Region node (conf/application.conf), read once at start.
+ *
+ * @param region this node's Region, also its cluster data center
+ * @param regions every Region of the cluster, from {@code regions/}
+ * @param askTimeout how long the API waits for a key actor
+ * @param forwardTimeout how long a request forwarded to another Region's node may take before 503
+ * @param deliveryTimeout how long one cross-Region delivery attempt waits for its acknowledgement
+ * @param minBackoff first retry delay of a failed cross-Region delivery; doubles up to maxBackoff
+ * @param maxRequestBytes largest accepted HTTP request body
+ */
+public record KmsSettings(
+    String region,
+    List<String> regions,
+    String accountId,
+    String partition,
+    Duration askTimeout,
+    Duration forwardTimeout,
+    Duration deliveryTimeout,
+    Duration minBackoff,
+    Duration maxBackoff,
+    int snapshotEvery,
+    long maxRequestBytes) {
+
+  public static KmsSettings from(Config config) {
+    Config kms = config.getConfig("kms");
+    return new KmsSettings(
+        kms.getString("region"),
+        List.copyOf(kms.getStringList("regions")),
+        kms.getString("account-id"),
+        kms.getString("partition"),
+        kms.getDuration("ask-timeout"),
+        kms.getDuration("forward-timeout"),
+        kms.getDuration("replication.delivery-timeout"),
+        kms.getDuration("replication.min-backoff"),
+        kms.getDuration("replication.max-backoff"),
+        kms.getInt("snapshot-every"),
+        kms.getBytes("http.max-request-bytes"));
+  }
+
+  /** The ARN of {@code keyId} in {@code inRegion}. */
+  public String keyArn(String inRegion, String keyId) {
+    return io.kmsregions.key.KeyArns.keyArn(partition, inRegion, accountId, keyId);
+  }
+}

@@ -1,0 +1,146 @@
+package io.kmsregions.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kmsregions.KmsSettings;
+import io.kmsregions.key.KmsError;
+import io.kmsregions.region.RegionDirectory;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * The HTTP front of one Region node: the AWS JSON 1.1 protocol on {@code POST /} (kms-api.md §1).
+ *
+ * <p>The operation comes from {@code X-Amz-Target: TrentService.<Operation>}. The Region comes
+ * from the SigV4 credential scope of the {@code Authorization} header
+ * ({@code Credential=AKID/DATE/REGION/kms/aws4_request}), or is this node's own when there is
+ * none. A call for another Region of the cluster is forwarded to that Region's node; when that
+ * node is unreachable the answer is HTTP 503. Credentials are not checked yet.
+ *
+ * <p>{@code GET /health} answers this node's Region and the Regions it can reach.
+ */
+public final class KmsHttpServer {
+  private static final String TARGET_PREFIX = "TrentService.";
+  private static final ContentType AMZ_JSON = ContentTypes.parse("application/x-amz-json-1.1");
+
+  private final KmsSettings settings;
+  private final ActorSystem<?> system;
+  private final KmsApi api;
+  private final ActorRef<RegionDirectory.Command> directory;
+  private final Materializer materializer;
+
+  public KmsHttpServer(
+      KmsSettings settings, ActorSystem<?> system, KmsApi api, ActorRef<RegionDirectory.Command> directory) {
+    this.settings = settings;
+    this.system = system;
+    this.api = api;
+    this.directory = directory;
+    this.materializer = Materializer.matFromSystem(system);
+  }
+
+  /** Binds {@code host:port}; the binding is released in coordinated shutdown. */
+  public CompletionStage<ServerBinding> bind(String host, int port) {
+    return Http.get(system).newServerAt(host, port).bind(this::handle)
+        .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
+  }
+
+  /** Answers one HTTP request; never fails. */
+  public CompletionStage<HttpResponse> handle(HttpRequest request) {
+    String requestId = requestId();
+    String path = request.getUri().path();
+    if (request.method() == HttpMethods.GET && path.equals("/health")) {
+      return health(requestId);
+    }
+    if (request.method() != HttpMethods.POST || !(path.equals("/") || path.isEmpty())) {
+      request.discardEntityBytes(materializer);
+      return done(requestId, ErrorBodies.response(new KmsError("UnknownOperationException",
+          "kms-regions serves the KMS API on POST /.", 404)));
+    }
+    Optional<String> target = request.getHeader("X-Amz-Target").map(h -> h.value());
+    if (target.isEmpty() || !target.get().startsWith(TARGET_PREFIX)) {
+      request.discardEntityBytes(materializer);
+      return done(requestId, ErrorBodies.response(new KmsError("UnknownOperationException",
+          target.isEmpty() ? "Missing X-Amz-Target header." : "Unknown target " + target.get() + ".")));
+    }
+    String operation = target.get().substring(TARGET_PREFIX.length());
+    String region = request.getHeader("Authorization").map(h -> regionOf(h.value())).orElse(null);
+    if (region == null) region = settings.region();
+    final String inRegion = region;
+    return request.entity()
+        .toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer)
+        .thenCompose(strict -> dispatch(inRegion, new ApiRequest(operation, strict.getData().toArray(), requestId)))
+        .exceptionally(failure -> ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
+            "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.",
+            413)))
+        .thenApply(r -> response(requestId, r));
+  }
+
+  private CompletionStage<ApiResponse> dispatch(String region, ApiRequest request) {
+    if (region.equals(settings.region())) return api.handle(request);
+    if (!settings.regions().contains(region)) {
+      return CompletableFuture.completedFuture(ErrorBodies.response(new KmsError("InvalidSignatureException",
+          "Credential should be scoped to a valid region. '" + region
+              + "' is not a Region of this cluster " + settings.regions() + ".")));
+    }
+    CompletionStage<ApiResponse> forwarded = AskPattern.ask(directory,
+        replyTo -> new RegionDirectory.ForwardApiRequest(region, request, replyTo),
+        settings.forwardTimeout(), system.scheduler());
+    return forwarded.exceptionally(failure -> ErrorBodies.response(KmsError.unavailable(
+        "The Region " + region + " did not answer within " + settings.forwardTimeout().toMillis() + " ms.")));
+  }
+
+  private CompletionStage<HttpResponse> health(String requestId) {
+    CompletionStage<RegionDirectory.ReachableRegions> reachable = AskPattern.ask(directory,
+        RegionDirectory.GetReachableRegions::new, settings.askTimeout(), system.scheduler());
+    return reachable.thenApply(r -> {
+      ObjectNode body = Json.MAPPER.createObjectNode();
+      body.put("Region", settings.region());
+      body.putPOJO("ReachableRegions", r.regions());
+      return response(requestId, new ApiResponse(200, Json.bytes(body)));
+    });
+  }
+
+  /**
+   * The Region of a SigV4 {@code Authorization} header's credential scope, or null.
+   * Example: {@code AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/kms/aws4_request, ...}.
+   */
+  static String regionOf(String authorization) {
+    int at = authorization.indexOf("Credential=");
+    if (at < 0) return null;
+    int end = authorization.indexOf(',', at);
+    String[] scope = authorization.substring(at + "Credential=".length(), end < 0 ? authorization.length() : end)
+        .trim().split("/");
+    return scope.length >= 5 ? scope[2] : null;
+  }
+
+  private CompletionStage<HttpResponse> done(String requestId, ApiResponse r) {
+    return CompletableFuture.completedFuture(response(requestId, r));
+  }
+
+  private static HttpResponse response(String requestId, ApiResponse r) {
+    return HttpResponse.create()
+        .withStatus(r.status())
+        .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
+        .withEntity(AMZ_JSON, r.body());
+  }
+
+  private static String requestId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    return new UUID(random.nextLong(), random.nextLong()).toString();
+  }
+}

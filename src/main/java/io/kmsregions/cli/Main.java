@@ -1,0 +1,35 @@
+package io.kmsregions.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code kms-regions} command line. Subcommands: {@code up} (every Region of
+ * {@code regions/} in one JVM) and {@code node} (one Region per process).
+ */
+@Command(
+    name = "kms-regions",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "AWS KMS simulated across several AWS Regions, one Pekko Cluster node per Region.",
+    subcommands = {UpCommand.class, NodeCommand.class})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).execute(args);
+    if (code != 0) System.exit(code);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"kms-regions " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.kmsregions.cli;
+
+import com.typesafe.config.ConfigFactory;
+import io.kmsregions.region.RegionNode;
+import io.kmsregions.region.RegionSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code node}: runs one Region as its own process, joining the others through the seed nodes. */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run one Region as its own process; it joins the others through the seed nodes of regions/.")
+final class NodeCommand implements Callable<Integer> {
+
+  @Option(names = "--region", required = true, description = "The Region to run, as named in regions/.")
+  String region;
+
+  @Option(names = "--data-dir", defaultValue = "data", description = "Data folder; the Region uses DIR/<region> (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
+  Path regionsDir;
+
+  @Option(names = "--http-host", description = "Address the HTTP endpoint binds (default: the Region file's).")
+  String httpHost;
+
+  @Option(names = "--cluster-hosts-are-region-names",
+      description = "Reach every Region's node at the host named like the Region (docker-compose service names).")
+  boolean hostsAreRegionNames;
+
+  @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
+  int readyTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    List<RegionSpec> regions;
+    try {
+      regions = RegionSpec.load(regionsDir);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kms-regions node: " + e.getMessage());
+      return 2;
+    }
+    if (hostsAreRegionNames) regions = regions.stream().map(r -> r.withClusterHost(r.name())).toList();
+    RegionSpec spec = regions.stream().filter(r -> r.name().equals(region)).findFirst().orElse(null);
+    if (spec == null) {
+      System.err.println("kms-regions node: no Region '" + region + "' in " + regionsDir + "; known: "
+          + regions.stream().map(RegionSpec::name).toList());
+      return 2;
+    }
+    if (httpHost != null) spec = spec.withHttpHost(httpHost);
+    var config = hostsAreRegionNames
+        ? ConfigFactory.parseString("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
+        : ConfigFactory.empty();
+    RegionNode node = RegionNode.start(spec, regions, dataDir, config);
+    System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
+        spec.clusterHost(), spec.clusterPort(), dataDir.resolve(spec.name()));
+    try {
+      node.ready().toCompletableFuture().get(readyTimeout, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("kms-regions node: " + spec.name() + " did not become ready: " + UpCommand.rootMessage(e));
+      node.system().terminate();
+      return 1;
+    }
+    System.out.println("kms-regions ready: " + spec.name() + " serving the KMS API (Ctrl-C to stop)");
+    System.out.flush();
+    node.system().getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+}

@@ -1,0 +1,62 @@
+package io.kmsregions.cli;
+
+import com.typesafe.config.ConfigFactory;
+import io.kmsregions.region.RegionNode;
+import io.kmsregions.region.RegionSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code up}: starts every Region of {@code regions/} in this JVM, one ActorSystem each. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = "Start every Region defined in regions/ in one JVM, all in one cluster.")
+final class UpCommand implements Callable<Integer> {
+
+  @Option(names = "--data-dir", defaultValue = "data", description = "Data folder; each Region uses DIR/<region> (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
+  Path regionsDir;
+
+  @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
+  int readyTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    List<RegionSpec> regions;
+    try {
+      regions = RegionSpec.load(regionsDir);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kms-regions up: " + e.getMessage());
+      return 2;
+    }
+    List<RegionNode> nodes = new ArrayList<>();
+    for (RegionSpec r : regions) {
+      nodes.add(RegionNode.start(r, regions, dataDir, ConfigFactory.empty()));
+      System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),
+          r.clusterHost(), r.clusterPort(), dataDir.resolve(r.name()));
+    }
+    try {
+      CompletableFuture.allOf(nodes.stream().map(n -> n.ready().toCompletableFuture())
+          .toArray(CompletableFuture[]::new)).get(readyTimeout, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("kms-regions up: not every Region became ready: " + rootMessage(e));
+      nodes.forEach(n -> n.system().terminate());
+      return 1;
+    }
+    System.out.println("kms-regions ready: " + regions.size() + " Regions serving the KMS API (Ctrl-C to stop)");
+    System.out.flush();
+    for (RegionNode n : nodes) n.system().getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+
+  static String rootMessage(Throwable e) {
+    while (e.getCause() != null) e = e.getCause();
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+}

@@ -1,0 +1,46 @@
+package io.kmsregions.region;
+
+import io.kmsregions.KmsSettings;
+import io.kmsregions.api.KmsApi;
+import io.kmsregions.api.KmsHttpServer;
+import io.kmsregions.key.KeyCache;
+import io.kmsregions.key.KeyManager;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The root actor of a Region node: starts the directory of other Regions, the key manager, the
+ * gateway for other Regions and the HTTP front. It holds no logic of its own.
+ */
+public final class Guardian {
+  private Guardian() {}
+
+  /**
+   * @param binding completed with the HTTP binding, or failed if the port cannot be bound (the
+   *     node then stops)
+   */
+  public static Behavior<Void> create(
+      KmsSettings settings, String httpHost, int httpPort, CompletableFuture<ServerBinding> binding) {
+    return Behaviors.setup(ctx -> {
+      KeyCache cache = new KeyCache();
+      ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings), "region-directory");
+      ActorRef<KeyManager.Command> keys = ctx.spawn(KeyManager.create(settings, cache, directory), "keys");
+      KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache);
+      ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
+      new KmsHttpServer(settings, ctx.getSystem(), api, directory).bind(httpHost, httpPort)
+          .whenComplete((b, failure) -> {
+            if (failure != null) {
+              ctx.getSystem().log().error("Cannot serve HTTP on {}:{}: {}", httpHost, httpPort, failure.getMessage());
+              binding.completeExceptionally(failure);
+              ctx.getSystem().terminate();
+            } else {
+              binding.complete(b);
+            }
+          });
+      return Behaviors.empty();
+    });
+  }
+}

@@ -1,0 +1,98 @@
+package io.kmsregions.region;
+
+import io.kmsregions.CborSerializable;
+import io.kmsregions.KmsSettings;
+import io.kmsregions.api.ApiRequest;
+import io.kmsregions.api.ApiResponse;
+import io.kmsregions.api.ErrorBodies;
+import io.kmsregions.key.KeyEntity;
+import io.kmsregions.key.KmsError;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * Knows the gateway of every other Region that is reachable now, from the Receptionist's
+ * listings (which leave out unreachable nodes), and passes messages to it. A message for a
+ * Region that is not reachable is answered at once: a replication message with
+ * {@link KeyEntity.Unreachable} (its sender retries), an API call with HTTP 503.
+ */
+public final class RegionDirectory {
+
+  /** What the directory accepts. */
+  public sealed interface Command extends CborSerializable {}
+
+  /** Deliver a replication message to {@code keyId}'s member in {@code region}. */
+  public record DeliverToKey(String region, String keyId, KeyEntity.ReplicationCommand command)
+      implements Command {}
+
+  /** Forward a KMS API call to {@code region}'s node. */
+  public record ForwardApiRequest(String region, ApiRequest request, ActorRef<ApiResponse> replyTo)
+      implements Command {}
+
+  /** Answers the Regions reachable from here now (for status and tests). */
+  public record GetReachableRegions(ActorRef<ReachableRegions> replyTo) implements Command {}
+
+  public record ReachableRegions(List<String> regions) implements CborSerializable {}
+
+  private record ListingChanged(Receptionist.Listing listing) implements Command {}
+
+  private RegionDirectory() {}
+
+  public static Behavior<Command> create(KmsSettings settings) {
+    return Behaviors.setup(ctx -> {
+      ActorRef<Receptionist.Listing> adapter =
+          ctx.messageAdapter(Receptionist.Listing.class, ListingChanged::new);
+      for (String region : settings.regions()) {
+        if (!region.equals(settings.region())) {
+          ctx.getSystem().receptionist().tell(Receptionist.subscribe(RegionGateway.serviceKey(region), adapter));
+        }
+      }
+      Map<String, ActorRef<RegionGateway.Command>> gateways = new HashMap<>();
+      return Behaviors.receive(Command.class)
+          .onMessage(ListingChanged.class, m -> {
+            String region = m.listing().getKey().id().substring("region-gateway-".length());
+            @SuppressWarnings("unchecked")
+            Set<ActorRef<RegionGateway.Command>> refs =
+                m.listing().getServiceInstances(RegionGateway.serviceKey(region));
+            if (refs.isEmpty()) {
+              if (gateways.remove(region) != null) ctx.getLog().info("Region {} is unreachable", region);
+            } else {
+              if (gateways.put(region, refs.iterator().next()) == null) {
+                ctx.getLog().info("Region {} is reachable", region);
+              }
+            }
+            return Behaviors.same();
+          })
+          .onMessage(DeliverToKey.class, m -> {
+            ActorRef<RegionGateway.Command> gateway = gateways.get(m.region());
+            if (gateway == null) {
+              m.command().replyTo().tell(new KeyEntity.Unreachable(m.region() + " is unreachable"));
+            } else {
+              gateway.tell(new RegionGateway.ToKey(m.keyId(), m.command()));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(ForwardApiRequest.class, m -> {
+            ActorRef<RegionGateway.Command> gateway = gateways.get(m.region());
+            if (gateway == null) {
+              m.replyTo().tell(ErrorBodies.response(KmsError.unavailable(
+                  "The Region " + m.region() + " is unreachable from " + settings.region() + ".")));
+            } else {
+              gateway.tell(new RegionGateway.HandleApiRequest(m.request(), m.replyTo()));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(GetReachableRegions.class, m -> {
+            m.replyTo().tell(new ReachableRegions(List.copyOf(gateways.keySet())));
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+}
