@@ -4,6 +4,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.kmsregions.KmsSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -44,6 +47,13 @@ public final class RegionNode {
    */
   public static RegionNode start(RegionSpec spec, List<RegionSpec> all, Path dataDir, Config overrides) {
     Config config = overrides.withFallback(nodeConfig(spec, all, dataDir)).withFallback(ConfigFactory.load());
+    try {
+      // LevelDB creates only the last folder; several Regions starting at once must not race.
+      Files.createDirectories(Path.of(config.getString("pekko.persistence.journal.leveldb.dir")));
+      Files.createDirectories(Path.of(config.getString("pekko.persistence.snapshot-store.local.dir")));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the data folder of " + spec.name(), e);
+    }
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
     ActorSystem<Void> system = ActorSystem.create(
