@@ -66,6 +66,10 @@ public final class KmsApi {
       "RotateKeyOnDemand", "ScheduleKeyDeletion", "Sign", "TagResource", "UntagResource", "UpdateAlias",
       "UpdateCustomKeyStore", "UpdateKeyDescription", "Verify", "VerifyMac");
 
+  /** The deprecated CustomerMasterKeySpec enum: KeySpec without the specs added later (kms-api.md §3). */
+  private static final List<String> CUSTOMER_MASTER_KEY_SPECS = java.util.Arrays.stream(KeySpec.values())
+      .filter(s -> s.customerMasterKeySpec().isPresent()).map(Enum::name).toList();
+
   private final KmsSettings settings;
   private final ActorSystem<?> system;
   private final ActorRef<KeyManager.Command> keys;
@@ -140,7 +144,9 @@ public final class KmsApi {
     }
     KeySpec spec = r.keySpec() != null
         ? Validate.enumValue(r.keySpec(), "keySpec", KeySpec.class)
-        : Validate.enumValue(r.customerMasterKeySpec(), "customerMasterKeySpec", KeySpec.class);
+        : r.customerMasterKeySpec() != null
+            ? KeySpec.valueOf(Validate.oneOf(r.customerMasterKeySpec(), "customerMasterKeySpec", CUSTOMER_MASTER_KEY_SPECS))
+            : null;
     if (spec == null) spec = KeySpec.SYMMETRIC_DEFAULT;
     KeyUsage usage = Validate.enumValue(r.keyUsage(), "keyUsage", KeyUsage.class);
     Origin origin = Validate.enumValue(r.origin(), "origin", Origin.class);

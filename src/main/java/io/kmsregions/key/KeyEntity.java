@@ -53,7 +53,21 @@ public final class KeyEntity
 
   // ---------------------------------------------------------------- protocol
 
-  /** Everything a key actor accepts. */
+  /** Everything a key actor accepts. Typed in JSON because other messages carry commands. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "command")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = CreateKey.class, name = "CreateKey"),
+    @JsonSubTypes.Type(value = GetKey.class, name = "GetKey"),
+    @JsonSubTypes.Type(value = ReplicateKey.class, name = "ReplicateKey"),
+    @JsonSubTypes.Type(value = UpdatePrimaryRegion.class, name = "UpdatePrimaryRegion"),
+    @JsonSubTypes.Type(value = CreateReplica.class, name = "CreateReplica"),
+    @JsonSubTypes.Type(value = SynchronizeSharedProperties.class, name = "SynchronizeSharedProperties"),
+    @JsonSubTypes.Type(value = SynchronizeConfiguration.class, name = "SynchronizeConfiguration"),
+    @JsonSubTypes.Type(value = Promote.class, name = "Promote"),
+    @JsonSubTypes.Type(value = CompleteHandover.class, name = "CompleteHandover"),
+    @JsonSubTypes.Type(value = DeliveryOutcome.class, name = "DeliveryOutcome"),
+    @JsonSubTypes.Type(value = RedeliverPending.class, name = "RedeliverPending")
+  })
   public sealed interface Command extends CborSerializable {}
 
   /** Creates the key from its complete initial state (the API generated id and material). */
@@ -72,14 +86,6 @@ public final class KeyEntity
       implements Command {}
 
   /** A message from another Region's member of the same multi-Region key set. */
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "command")
-  @JsonSubTypes({
-    @JsonSubTypes.Type(value = CreateReplica.class, name = "CreateReplica"),
-    @JsonSubTypes.Type(value = SynchronizeSharedProperties.class, name = "SynchronizeSharedProperties"),
-    @JsonSubTypes.Type(value = SynchronizeConfiguration.class, name = "SynchronizeConfiguration"),
-    @JsonSubTypes.Type(value = Promote.class, name = "Promote"),
-    @JsonSubTypes.Type(value = CompleteHandover.class, name = "CompleteHandover")
-  })
   public sealed interface ReplicationCommand extends Command {
     ActorRef<DeliveryReply> replyTo();
   }
@@ -122,6 +128,12 @@ public final class KeyEntity
   public record KeyFailed(KmsError error) implements KeyReply {}
 
   /** The answer to a {@link ReplicationCommand}. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "reply")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Delivered.class, name = "Delivered"),
+    @JsonSubTypes.Type(value = Refused.class, name = "Refused"),
+    @JsonSubTypes.Type(value = Unreachable.class, name = "Unreachable")
+  })
   public sealed interface DeliveryReply extends CborSerializable {}
 
   /** Persisted (or already applied): the sender may forget the delivery. */

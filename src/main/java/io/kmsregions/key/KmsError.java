@@ -18,9 +18,12 @@ public record KmsError(String type, String message, int status) implements CborS
     return new KmsError("ValidationException", message);
   }
 
-  /** AWS's Coral wording for a violated constraint on one field. */
+  /**
+   * AWS's Coral wording for a violated constraint on one field. A null {@code value} is one AWS
+   * does not echo (blobs, lists): {@code Value at 'plaintext' failed to satisfy constraint: ...}.
+   */
   public static KmsError constraint(String value, String field, String constraint) {
-    String shown = value == null ? "" : "Value '" + value + "' ";
+    String shown = value == null ? "Value " : "Value '" + value + "' ";
     return validation("1 validation error detected: " + shown + "at '" + field
         + "' failed to satisfy constraint: " + constraint);
   }

@@ -8,6 +8,7 @@ import io.kmsregions.api.ErrorBodies;
 import io.kmsregions.key.KeyEntity;
 import io.kmsregions.key.KmsError;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,10 +16,15 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * Knows the gateway of every other Region that is reachable now, from the Receptionist's
- * listings (which leave out unreachable nodes), and passes messages to it. A message for a
+ * Knows the gateway of every other Region that is reachable now, and passes messages to it. The
+ * gateways come from the Receptionist; reachability from the cluster's data-center reachability
+ * events (each Region is its own data center, and the Receptionist's listings only follow
+ * reachability inside a data center). A message for a
  * Region that is not reachable is answered at once: a replication message with
  * {@link KeyEntity.Unreachable} (its sender retries), an API call with HTTP 503.
  */
@@ -42,6 +48,8 @@ public final class RegionDirectory {
 
   private record ListingChanged(Receptionist.Listing listing) implements Command {}
 
+  private record DataCenterReachability(String dataCenter, boolean reachable) implements Command {}
+
   private RegionDirectory() {}
 
   public static Behavior<Command> create(KmsSettings settings) {
@@ -53,20 +61,39 @@ public final class RegionDirectory {
           ctx.getSystem().receptionist().tell(Receptionist.subscribe(RegionGateway.serviceKey(region), adapter));
         }
       }
+      ActorRef<ClusterEvent.DataCenterReachabilityEvent> reachability = ctx.messageAdapter(
+          ClusterEvent.DataCenterReachabilityEvent.class,
+          e -> e instanceof ClusterEvent.UnreachableDataCenter u
+              ? new DataCenterReachability(u.dataCenter(), false)
+              : new DataCenterReachability(((ClusterEvent.ReachableDataCenter) e).dataCenter(), true));
+      Cluster.get(ctx.getSystem()).subscriptions()
+          .tell(Subscribe.create(reachability, ClusterEvent.DataCenterReachabilityEvent.class));
+      Map<String, ActorRef<RegionGateway.Command>> known = new HashMap<>();
+      Set<String> unreachable = new HashSet<>();
       Map<String, ActorRef<RegionGateway.Command>> gateways = new HashMap<>();
+      Runnable recompute = () -> {
+        for (String region : settings.regions()) {
+          ActorRef<RegionGateway.Command> ref = unreachable.contains(region) ? null : known.get(region);
+          ActorRef<RegionGateway.Command> before = ref == null ? gateways.remove(region) : gateways.put(region, ref);
+          if (before == null && ref != null) ctx.getLog().info("Region {} is reachable", region);
+          if (before != null && ref == null) ctx.getLog().info("Region {} is unreachable", region);
+        }
+      };
       return Behaviors.receive(Command.class)
+          .onMessage(DataCenterReachability.class, m -> {
+            if (m.reachable()) unreachable.remove(m.dataCenter());
+            else unreachable.add(m.dataCenter());
+            recompute.run();
+            return Behaviors.same();
+          })
           .onMessage(ListingChanged.class, m -> {
             String region = m.listing().getKey().id().substring("region-gateway-".length());
             @SuppressWarnings("unchecked")
             Set<ActorRef<RegionGateway.Command>> refs =
                 m.listing().getServiceInstances(RegionGateway.serviceKey(region));
-            if (refs.isEmpty()) {
-              if (gateways.remove(region) != null) ctx.getLog().info("Region {} is unreachable", region);
-            } else {
-              if (gateways.put(region, refs.iterator().next()) == null) {
-                ctx.getLog().info("Region {} is reachable", region);
-              }
-            }
+            if (refs.isEmpty()) known.remove(region);
+            else known.put(region, refs.iterator().next());
+            recompute.run();
             return Behaviors.same();
           })
           .onMessage(DeliverToKey.class, m -> {
