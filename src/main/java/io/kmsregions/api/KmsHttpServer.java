@@ -83,10 +83,14 @@ public final class KmsHttpServer {
     final String inRegion = region;
     return request.entity()
         .toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer)
-        .thenCompose(strict -> dispatch(inRegion, new ApiRequest(operation, strict.getData().toArray(), requestId)))
-        .exceptionally(failure -> ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
-            "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.",
-            413)))
+        .handle((strict, failure) -> {
+          if (failure == null) return dispatch(inRegion, new ApiRequest(operation, strict.getData().toArray(), requestId));
+          // The body was too large, or did not arrive in time.
+          return CompletableFuture.completedFuture(ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
+              "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.",
+              413)));
+        })
+        .thenCompose(r -> r)
         .thenApply(r -> response(requestId, r));
   }
 

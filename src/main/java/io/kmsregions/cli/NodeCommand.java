@@ -64,6 +64,11 @@ final class NodeCommand implements Callable<Integer> {
       node.system().terminate();
       return 1;
     }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.system().getWhenTerminated().toCompletableFuture().completeOnTimeout(null, 25, TimeUnit.SECONDS).join();
+      System.out.println("kms-regions stopped");
+      System.out.flush();
+    }, "kms-regions-stopped"));
     System.out.println("kms-regions ready: " + spec.name() + " serving the KMS API (Ctrl-C to stop)");
     System.out.flush();
     node.system().getWhenTerminated().toCompletableFuture().join();

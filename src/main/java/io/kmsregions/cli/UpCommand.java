@@ -41,9 +41,25 @@ final class UpCommand implements Callable<Integer> {
       System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),
           r.clusterHost(), r.clusterPort(), dataDir.resolve(r.name()));
     }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // Pekko's own hook runs each node's coordinated shutdown; say when all are done.
+      for (RegionNode n : nodes) {
+        n.system().getWhenTerminated().toCompletableFuture().completeOnTimeout(null, 25, TimeUnit.SECONDS).join();
+      }
+      System.out.println("kms-regions stopped");
+      System.out.flush();
+    }, "kms-regions-stopped"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(readyTimeout);
     try {
       CompletableFuture.allOf(nodes.stream().map(n -> n.ready().toCompletableFuture())
           .toArray(CompletableFuture[]::new)).get(readyTimeout, TimeUnit.SECONDS);
+      // Ready means every Region reaches every other, so a forwarded call does not meet a 503.
+      for (RegionNode n : nodes) {
+        while (n.reachableRegions().toCompletableFuture().get(5, TimeUnit.SECONDS).size() < regions.size() - 1) {
+          if (System.nanoTime() > deadline) throw new IllegalStateException(n.spec().name() + " does not reach every other Region");
+          Thread.sleep(100);
+        }
+      }
     } catch (Exception e) {
       System.err.println("kms-regions up: not every Region became ready: " + rootMessage(e));
       nodes.forEach(n -> n.system().terminate());

@@ -21,21 +21,28 @@ public final class Guardian {
   /**
    * @param binding completed with the HTTP binding, or failed if the port cannot be bound (the
    *     node then stops)
+   * @param directoryRef completed with the node's {@link RegionDirectory}
    */
   public static Behavior<Void> create(
-      KmsSettings settings, String httpHost, int httpPort, CompletableFuture<ServerBinding> binding) {
+      KmsSettings settings,
+      String httpHost,
+      int httpPort,
+      CompletableFuture<ServerBinding> binding,
+      CompletableFuture<ActorRef<RegionDirectory.Command>> directoryRef) {
     return Behaviors.setup(ctx -> {
       KeyCache cache = new KeyCache();
       ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings), "region-directory");
+      directoryRef.complete(directory);
       ActorRef<KeyManager.Command> keys = ctx.spawn(KeyManager.create(settings, cache, directory), "keys");
       KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache);
       ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
-      new KmsHttpServer(settings, ctx.getSystem(), api, directory).bind(httpHost, httpPort)
+      var system = ctx.getSystem();
+      new KmsHttpServer(settings, system, api, directory).bind(httpHost, httpPort)
           .whenComplete((b, failure) -> {
             if (failure != null) {
-              ctx.getSystem().log().error("Cannot serve HTTP on {}:{}: {}", httpHost, httpPort, failure.getMessage());
+              system.log().error("Cannot serve HTTP on {}:{}: {}", httpHost, httpPort, failure.getMessage());
               binding.completeExceptionally(failure);
-              ctx.getSystem().terminate();
+              system.terminate();
             } else {
               binding.complete(b);
             }

@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
@@ -29,12 +31,18 @@ public final class RegionNode {
   private final RegionSpec spec;
   private final ActorSystem<Void> system;
   private final CompletableFuture<ServerBinding> binding;
+  private final CompletableFuture<ActorRef<RegionDirectory.Command>> directory;
   private final CompletableFuture<Void> up = new CompletableFuture<>();
 
-  private RegionNode(RegionSpec spec, ActorSystem<Void> system, CompletableFuture<ServerBinding> binding) {
+  private RegionNode(
+      RegionSpec spec,
+      ActorSystem<Void> system,
+      CompletableFuture<ServerBinding> binding,
+      CompletableFuture<ActorRef<RegionDirectory.Command>> directory) {
     this.spec = spec;
     this.system = system;
     this.binding = binding;
+    this.directory = directory;
     org.apache.pekko.cluster.Cluster.get(system).registerOnMemberUp(() -> up.complete(null));
   }
 
@@ -55,11 +63,13 @@ public final class RegionNode {
       throw new UncheckedIOException("Cannot create the data folder of " + spec.name(), e);
     }
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
+    CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
     ActorSystem<Void> system = ActorSystem.create(
-        Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding),
+        Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
+            directory),
         SYSTEM_NAME, config);
-    RegionNode node = new RegionNode(spec, system, binding);
+    RegionNode node = new RegionNode(spec, system, binding, directory);
     system.getWhenTerminated().thenRun(() -> {
       IllegalStateException stopped = new IllegalStateException(spec.name() + " stopped");
       binding.completeExceptionally(stopped);
@@ -96,6 +106,13 @@ public final class RegionNode {
   /** Completes when this node is an Up member of the cluster and its HTTP endpoint is bound. */
   public CompletionStage<ServerBinding> ready() {
     return up.thenCombine(binding, (u, b) -> b);
+  }
+
+  /** The Regions this node reaches now, itself excluded. */
+  public CompletionStage<List<String>> reachableRegions() {
+    return directory.thenCompose(d -> AskPattern.<RegionDirectory.Command, RegionDirectory.ReachableRegions>ask(
+            d, RegionDirectory.GetReachableRegions::new, Duration.ofSeconds(5), system.scheduler()))
+        .thenApply(RegionDirectory.ReachableRegions::regions);
   }
 
   /** The HTTP port actually bound (differs from the spec's when it asked for port 0). */

@@ -1,0 +1,132 @@
+package io.kmsregions.testkit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code kms-regions} command line run as a real child JVM ({@code up} or {@code node}), for
+ * tests that need what only a process gives: {@code kill -9}. Uses the test's own classpath, and
+ * a Regions folder of its own with free ports.
+ */
+public final class ClusterProcess implements AutoCloseable {
+  private final Process process;
+  private final List<String> output = Collections.synchronizedList(new ArrayList<>());
+  private final Thread reader;
+
+  private ClusterProcess(Process process) {
+    this.process = process;
+    this.reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) output.add(line);
+      } catch (IOException ignored) {
+        // the process is gone
+      }
+    }, "cluster-process-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Writes one Region file per name into {@code dir}, with free HTTP and cluster ports. */
+  public static List<Integer> writeRegions(Path dir, List<String> regions) throws IOException {
+    Files.createDirectories(dir);
+    List<Integer> httpPorts = new ArrayList<>();
+    for (String r : regions) {
+      int http = TestCluster.freePort();
+      httpPorts.add(http);
+      Files.writeString(dir.resolve(r + ".conf"), "name = \"" + r + "\"\n"
+          + "http { host = \"127.0.0.1\", port = " + http + " }\n"
+          + "cluster { host = \"127.0.0.1\", port = " + TestCluster.freePort() + " }\n");
+    }
+    return httpPorts;
+  }
+
+  /** Starts {@code java io.kmsregions.cli.Main args...} and waits for its {@code ready} line. */
+  public static ClusterProcess start(Duration readyWithin, String... args) throws IOException {
+    String classpath = classpath();
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-cp", classpath, "io.kmsregions.cli.Main"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ClusterProcess cp = new ClusterProcess(p);
+    long deadline = System.nanoTime() + readyWithin.toNanos();
+    while (!cp.output().contains("ready")) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        cp.kill();
+        throw new AssertionError((p.isAlive() ? "no 'ready' line within " + readyWithin : "exited with " + p.exitValue())
+            + " from " + String.join(" ", args) + "\n--- output ---\n" + cp.output());
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted");
+      }
+    }
+    return cp;
+  }
+
+  /**
+   * This test JVM's classpath. Surefire runs tests from a manifest-only jar, whose Class-Path
+   * attribute lists the real entries.
+   */
+  static String classpath() {
+    String cp = System.getProperty("java.class.path");
+    if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) return cp;
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(cp)) {
+      String entries = jar.getManifest().getMainAttributes().getValue("Class-Path");
+      if (entries == null) return cp;
+      List<String> paths = new ArrayList<>();
+      for (String e : entries.trim().split("\\s+")) paths.add(Path.of(java.net.URI.create(e)).toString());
+      return String.join(java.io.File.pathSeparator, paths);
+    } catch (IOException | IllegalArgumentException e) {
+      return cp;
+    }
+  }
+
+  public String output() {
+    synchronized (output) {
+      return String.join("\n", output);
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no journal close, no cluster leave. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** SIGTERM, then waits for a clean exit. */
+  public int terminate(Duration within) throws InterruptedException {
+    process.toHandle().destroy(); // Process.destroy() would also close our end of its output
+    if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+      kill();
+      throw new AssertionError("did not stop within " + within + " of SIGTERM:\n" + output());
+    }
+    reader.join(5_000); // the last lines
+    return process.exitValue();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) kill();
+  }
+}
