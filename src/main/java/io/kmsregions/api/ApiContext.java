@@ -1,0 +1,176 @@
+package io.kmsregions.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kmsregions.KmsSettings;
+import io.kmsregions.key.KeyArns;
+import io.kmsregions.key.KeyCache;
+import io.kmsregions.key.KeyEntity;
+import io.kmsregions.key.KeyEntity.Key;
+import io.kmsregions.key.KeyManager;
+import io.kmsregions.key.KmsError;
+import io.kmsregions.region.RegionDirectory;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * What every operation group shares: the node's settings and actors, KeyId resolution, and the
+ * two ways to reach a key (its cached state, or its actor).
+ */
+final class ApiContext {
+  /** One KMS operation: the request in, the JSON answer out (null for an empty body). */
+  @FunctionalInterface
+  interface Operation {
+    CompletionStage<JsonNode> apply(ApiRequest request);
+  }
+
+  static final String DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set.";
+  private static final HexFormat HEX = HexFormat.of();
+  static final SecureRandom RANDOM = new SecureRandom();
+
+  private final KmsSettings settings;
+  private final ActorSystem<?> system;
+  private final ActorRef<KeyManager.Command> keys;
+  private final ActorRef<RegionDirectory.Command> directory;
+  private final KeyCache cache;
+  private final Executor blocking;
+
+  ApiContext(
+      KmsSettings settings,
+      ActorSystem<?> system,
+      ActorRef<KeyManager.Command> keys,
+      ActorRef<RegionDirectory.Command> directory,
+      KeyCache cache) {
+    this.settings = settings;
+    this.system = system;
+    this.keys = keys;
+    this.directory = directory;
+    this.cache = cache;
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  KmsSettings settings() {
+    return settings;
+  }
+
+  ActorSystem<?> system() {
+    return system;
+  }
+
+  ActorRef<KeyManager.Command> keys() {
+    return keys;
+  }
+
+  ActorRef<RegionDirectory.Command> directory() {
+    return directory;
+  }
+
+  /** For work that must not run on actor or HTTP threads (key generation). */
+  Executor blocking() {
+    return blocking;
+  }
+
+  /**
+   * A KeyId parameter as a bare key id of this Region (kms-api.md §2, "KeyId forms").
+   *
+   * @throws KmsException ValidationException when missing or too long; NotFoundException for a
+   *     malformed id, an ARN of another Region or account, or an alias (aliases come later)
+   */
+  String resolveKeyId(String keyId) {
+    Validate.required(keyId, "keyId");
+    Validate.length(keyId, "keyId", 1, 2048);
+    if (keyId.startsWith("arn:")) {
+      String[] parts = keyId.split(":", 6);
+      if (parts.length != 6 || !parts[2].equals("kms") || !parts[5].contains("/")) {
+        throw new KmsException(KmsError.notFound("Invalid arn " + keyId));
+      }
+      if (!parts[3].equals(settings.region())) {
+        throw new KmsException(KmsError.notFound("Invalid arn " + parts[3]));
+      }
+      if (!parts[4].equals(settings.accountId()) || !parts[1].equals(settings.partition())) {
+        throw new KmsException(KmsError.notFound("Invalid arn " + keyId));
+      }
+      if (parts[5].startsWith("alias/")) {
+        throw new KmsException(KmsError.notFound("Alias " + keyId + " is not found."));
+      }
+      if (!parts[5].startsWith("key/") || !KeyArns.isKeyId(parts[5].substring(4))) {
+        throw new KmsException(KmsError.notFound("Invalid arn " + keyId));
+      }
+      return parts[5].substring(4);
+    }
+    if (keyId.startsWith("alias/")) {
+      throw new KmsException(KmsError.notFound("Alias arn:" + settings.partition() + ":kms:" + settings.region()
+          + ":" + settings.accountId() + ":" + keyId + " is not found."));
+    }
+    if (!KeyArns.isKeyId(keyId)) throw new KmsException(KmsError.notFound("Invalid keyId '" + keyId + "'"));
+    return keyId;
+  }
+
+  /** The key's newest state: from the cache, or from its actor (which then starts on this node). */
+  CompletionStage<Key> key(String keyId) {
+    Key cached = cache.get(keyId);
+    if (cached != null) return CompletableFuture.completedFuture(cached);
+    return askKey(keyId, KeyEntity.GetKey::new);
+  }
+
+  CompletionStage<Key> askKey(
+      String keyId, Function<ActorRef<KeyEntity.KeyReply>, KeyEntity.Command> command) {
+    CompletionStage<KeyEntity.KeyReply> reply = AskPattern.ask(keys,
+        replyTo -> new KeyManager.Route(keyId, command.apply(replyTo)), settings.askTimeout(), system.scheduler());
+    return reply.thenApply(r -> {
+      if (r instanceof KeyEntity.KeyFound f) return f.key();
+      throw new KmsException(((KeyEntity.KeyFailed) r).error());
+    });
+  }
+
+  String arn(Key k) {
+    return settings.keyArn(settings.region(), k.keyId());
+  }
+
+  static Map<String, String> context(Map<String, String> context) {
+    return context == null ? Map.of() : context;
+  }
+
+  static KmsException dryRun() {
+    return new KmsException(new KmsError("DryRunOperationException", DRY_RUN_MESSAGE));
+  }
+
+  static JsonNode readTree(byte[] body) {
+    try {
+      return Json.MAPPER.readTree(body);
+    } catch (java.io.IOException e) {
+      return Json.MAPPER.createObjectNode();
+    }
+  }
+
+  static String randomHex(int bytes) {
+    byte[] b = new byte[bytes];
+    RANDOM.nextBytes(b);
+    return HEX.formatHex(b);
+  }
+
+  /** The default key policy of CreateKey and ReplicateKey (kms-api.md §4), in AWS's layout. */
+  String defaultPolicy() {
+    return "{\n"
+        + "  \"Version\" : \"2012-10-17\",\n"
+        + "  \"Id\" : \"key-default-1\",\n"
+        + "  \"Statement\" : [ {\n"
+        + "    \"Sid\" : \"Enable IAM User Permissions\",\n"
+        + "    \"Effect\" : \"Allow\",\n"
+        + "    \"Principal\" : {\n"
+        + "      \"AWS\" : \"arn:" + settings.partition() + ":iam::" + settings.accountId() + ":root\"\n"
+        + "    },\n"
+        + "    \"Action\" : \"kms:*\",\n"
+        + "    \"Resource\" : \"*\"\n"
+        + "  } ]\n"
+        + "}";
+  }
+}
