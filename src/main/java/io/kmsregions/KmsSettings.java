@@ -14,6 +14,7 @@ import java.util.List;
  * @param deliveryTimeout how long one cross-Region delivery attempt waits for its acknowledgement
  * @param minBackoff first retry delay of a failed cross-Region delivery; doubles up to maxBackoff
  * @param maxRequestBytes largest accepted HTTP request body
+ * @param clock the cluster's (possibly sped-up) clock
  */
 public record KmsSettings(
     String region,
@@ -26,7 +27,8 @@ public record KmsSettings(
     Duration minBackoff,
     Duration maxBackoff,
     int snapshotEvery,
-    long maxRequestBytes) {
+    long maxRequestBytes,
+    ClusterClock clock) {
 
   public static KmsSettings from(Config config) {
     Config kms = config.getConfig("kms");
@@ -41,7 +43,8 @@ public record KmsSettings(
         kms.getDuration("replication.min-backoff"),
         kms.getDuration("replication.max-backoff"),
         kms.getInt("snapshot-every"),
-        kms.getBytes("http.max-request-bytes"));
+        kms.getBytes("http.max-request-bytes"),
+        ClusterClock.from(config));
   }
 
   /** The ARN of {@code keyId} in {@code inRegion}. */

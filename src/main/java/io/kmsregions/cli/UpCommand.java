@@ -36,8 +36,11 @@ final class UpCommand implements Callable<Integer> {
       return 2;
     }
     List<RegionNode> nodes = new ArrayList<>();
+    // One clock origin for every Region, so that a sped-up clock shows the same time everywhere.
+    long origin = ConfigFactory.load().getLong("kms.clock.origin");
+    var shared = ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin));
     for (RegionSpec r : regions) {
-      nodes.add(RegionNode.start(r, regions, dataDir, ConfigFactory.empty()));
+      nodes.add(RegionNode.start(r, regions, dataDir, shared));
       System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),
           r.clusterHost(), r.clusterPort(), dataDir.resolve(r.name()));
     }
