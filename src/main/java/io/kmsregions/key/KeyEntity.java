@@ -461,7 +461,9 @@ public final class KeyEntity
         && offered.primaryRegion().equals(settings.region()) && k.isPrimary()) {
       return Effect().reply(c.replyTo(), new Delivered()); // a retry of the Promote we applied
     }
-    if (!offered.isNewerThan(k.multiRegion())) {
+    // A Promote must raise the epoch: a newer member list at the same epoch names no new primary
+    // (invariant 5: at most one primary per epoch).
+    if (k.multiRegion() != null && offered.epoch() <= k.multiRegion().epoch()) {
       return Effect().reply(c.replyTo(), new Refused("stale epoch " + offered.epoch()
           + "; " + settings.region() + " knows epoch " + k.multiRegion().epoch()));
     }
@@ -522,7 +524,8 @@ public final class KeyEntity
         List<Delivery> next = new ArrayList<>();
         next.add(new Delivery(id++, d.region(), Delivery.Kind.SYNC_SHARED_PROPERTIES, null));
         for (String member : k.multiRegion().replicaRegions()) {
-          if (!member.equals(d.region())) {
+          // Never this Region: after a handover this key is itself one of the replicas.
+          if (!member.equals(d.region()) && !member.equals(settings.region())) {
             next.add(new Delivery(id++, member, Delivery.Kind.SYNC_CONFIGURATION, null));
           }
         }
@@ -555,7 +558,13 @@ public final class KeyEntity
   }
 
   private void sendPending(Key k) {
+    // An old primary in the middle of a handover has only proposed its new configuration: the
+    // target may still refuse the Promote. Messages are built from the current state, so every
+    // other delivery waits until the handover completes or is aborted; otherwise it would announce
+    // the proposal as fact (and a replica could take itself for the primary of an aborted epoch).
+    boolean handingOver = k.keyState() == KeyState.Updating && !k.isPrimary();
     for (Delivery d : k.outbox()) {
+      if (handingOver && d.kind() != Delivery.Kind.PROMOTE) continue;
       if (inFlight.add(d.id())) {
         ctx.ask(DeliveryReply.class, directory, settings.deliveryTimeout(),
             (ActorRef<DeliveryReply> replyTo) ->
