@@ -2,6 +2,8 @@ package io.kmsregions.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kmsregions.KmsSettings;
+import io.kmsregions.alias.AliasCache;
+import io.kmsregions.alias.AliasManager;
 import io.kmsregions.key.KeyArns;
 import io.kmsregions.key.KeyCache;
 import io.kmsregions.key.KeyEntity;
@@ -41,6 +43,7 @@ final class ApiContext {
   private final ActorRef<KeyManager.Command> keys;
   private final ActorRef<RegionDirectory.Command> directory;
   private final KeyCache cache;
+  private final AliasCache aliases;
   private final Executor blocking;
 
   ApiContext(
@@ -48,12 +51,14 @@ final class ApiContext {
       ActorSystem<?> system,
       ActorRef<KeyManager.Command> keys,
       ActorRef<RegionDirectory.Command> directory,
-      KeyCache cache) {
+      KeyCache cache,
+      AliasCache aliases) {
     this.settings = settings;
     this.system = system;
     this.keys = keys;
     this.directory = directory;
     this.cache = cache;
+    this.aliases = aliases;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
@@ -73,18 +78,45 @@ final class ApiContext {
     return directory;
   }
 
+  /** This Region's aliases, as their manager last persisted them. */
+  AliasCache aliases() {
+    return aliases;
+  }
+
   /** For work that must not run on actor or HTTP threads (key generation). */
   Executor blocking() {
     return blocking;
   }
 
   /**
-   * A KeyId parameter as a bare key id of this Region (kms-api.md §2, "KeyId forms").
+   * A KeyId parameter of an operation that accepts alias forms (kms-api.md §2, "KeyId forms":
+   * Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateDataKeyPair*, Sign, Verify,
+   * GenerateMac, VerifyMac, GetPublicKey, DescribeKey, DeriveSharedSecret) as a bare key id of this
+   * Region: a key id, a key ARN, an alias name {@code alias/x} or an alias ARN
+   * {@code arn:aws:kms:<region>:<account>:alias/x}, resolved through this Region's aliases.
    *
    * @throws KmsException ValidationException when missing or too long; NotFoundException for a
-   *     malformed id, an ARN of another Region or account, or an alias (aliases come later)
+   *     malformed id, an ARN of another Region or account, or an alias this Region does not have
+   *     ({@code Alias <alias ARN> is not found.})
    */
   String resolveKeyId(String keyId) {
+    return resolve(keyId, true);
+  }
+
+  /**
+   * A KeyId parameter of a management operation, which takes a key id or key ARN only (every
+   * operation not listed at {@link #resolveKeyId}): the same, except that an alias name or alias
+   * ARN is refused with InvalidArnException {@code Key Aliases are not supported for this
+   * operation.} (AWS's text, recorded for an alias ARN given to CreateGrant; assumed for an alias
+   * name, which AWS documents as invalid there too).
+   */
+  String resolveKeyIdNoAlias(String keyId) {
+    return resolve(keyId, false);
+  }
+
+  static final String ALIASES_NOT_SUPPORTED = "Key Aliases are not supported for this operation.";
+
+  private String resolve(String keyId, boolean aliasAllowed) {
     Validate.required(keyId, "keyId");
     Validate.length(keyId, "keyId", 1, 2048);
     if (keyId.startsWith("arn:")) {
@@ -99,19 +131,25 @@ final class ApiContext {
         throw new KmsException(KmsError.notFound("Invalid arn " + keyId));
       }
       if (parts[5].startsWith("alias/")) {
-        throw new KmsException(KmsError.notFound("Alias " + keyId + " is not found."));
+        return aliasTarget(parts[5], aliasAllowed);
       }
       if (!parts[5].startsWith("key/") || !KeyArns.isKeyId(parts[5].substring(4))) {
         throw new KmsException(KmsError.notFound("Invalid arn " + keyId));
       }
       return parts[5].substring(4);
     }
-    if (keyId.startsWith("alias/")) {
-      throw new KmsException(KmsError.notFound("Alias arn:" + settings.partition() + ":kms:" + settings.region()
-          + ":" + settings.accountId() + ":" + keyId + " is not found."));
-    }
+    if (keyId.startsWith("alias/")) return aliasTarget(keyId, aliasAllowed);
     if (!KeyArns.isKeyId(keyId)) throw new KmsException(KmsError.notFound("Invalid keyId '" + keyId + "'"));
     return keyId;
+  }
+
+  private String aliasTarget(String aliasName, boolean aliasAllowed) {
+    if (!aliasAllowed) throw new KmsException(new KmsError("InvalidArnException", ALIASES_NOT_SUPPORTED));
+    AliasManager.Alias alias = aliases.get(aliasName);
+    if (alias == null) {
+      throw new KmsException(KmsError.notFound("Alias " + AliasCache.aliasArn(settings, aliasName) + " is not found."));
+    }
+    return alias.targetKeyId();
   }
 
   /** The key's newest state: from the cache, or from its actor (which then starts on this node). */

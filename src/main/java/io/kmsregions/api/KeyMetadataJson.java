@@ -33,6 +33,7 @@ final class KeyMetadataJson {
     m.put("Description", k.description() == null ? "" : k.description());
     m.put("KeyUsage", shared.keyUsage().name());
     m.put("KeyState", k.keyState().name());
+    if (k.keyState() == KeyState.PendingDeletion) m.put("DeletionDate", epochSeconds(k.deletionDate()));
     m.put("Origin", shared.origin().name());
     m.put("KeyManager", "CUSTOMER");
     shared.keySpec().customerMasterKeySpec().ifPresent(s -> m.put("CustomerMasterKeySpec", s));
@@ -48,6 +49,7 @@ final class KeyMetadataJson {
     algorithms.forEach(list::add);
     m.put("MultiRegion", k.isMultiRegion());
     if (k.isMultiRegion()) m.set("MultiRegionConfiguration", configuration(k, settings));
+    if (k.keyState() == KeyState.PendingReplicaDeletion) m.put("PendingDeletionWindowInDays", k.pendingWindowInDays());
     KeyMaterial current = shared.currentMaterial();
     if (current != null && shared.keySpec().isSymmetricEncryption()
         && (shared.origin() == Origin.AWS_KMS || shared.origin() == Origin.EXTERNAL)) {

@@ -93,7 +93,7 @@ final class KeyOperations {
           "Custom key store '" + r.customKeyStoreId() + "' does not exist."));
     }
     String keyId = multiRegion ? "mrk-" + api.randomHex(16) : UUID.randomUUID().toString();
-    long now = System.currentTimeMillis();
+    long now = api.settings().clock().now();
     final KeySpec keySpec = spec;
     final KeyUsage keyUsage = usage;
     final Origin keyOrigin = origin;

@@ -2,6 +2,9 @@ package io.kmsregions.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kmsregions.KmsSettings;
+import io.kmsregions.alias.AliasCache;
+import io.kmsregions.alias.AliasManager;
+import io.kmsregions.grant.GrantStore;
 import io.kmsregions.key.KeyCache;
 import io.kmsregions.key.KeyManager;
 import io.kmsregions.key.KeySpec;
@@ -39,6 +42,7 @@ public final class KmsApi {
 
   /** The deprecated CustomerMasterKeySpec enum: KeySpec without the specs added later (kms-api.md §3). */
   private final KmsSettings settings;
+  private final AliasCache aliasCache;
   private final Map<String, ApiContext.Operation> operations = new java.util.HashMap<>();
 
   public KmsApi(
@@ -46,12 +50,19 @@ public final class KmsApi {
       ActorSystem<?> system,
       ActorRef<KeyManager.Command> keys,
       ActorRef<RegionDirectory.Command> directory,
-      KeyCache cache) {
+      KeyCache cache,
+      ActorRef<AliasManager.Command> aliases,
+      AliasCache aliasCache,
+      ActorRef<GrantStore.Command> grants) {
     this.settings = settings;
-    ApiContext context = new ApiContext(settings, system, keys, directory, cache);
+    this.aliasCache = aliasCache;
+    ApiContext context = new ApiContext(settings, system, keys, directory, cache, aliasCache);
     operations.putAll(new KeyOperations(context).operations());
+    operations.putAll(new KeyManagementOperations(context).operations());
     operations.putAll(new MultiRegionOperations(context).operations());
     operations.putAll(new CryptoOperations(context).operations());
+    operations.putAll(new AliasOperations(context, aliases).operations());
+    operations.putAll(new GrantOperations(context, grants).operations());
   }
 
   /** Handles one API call addressed to this Region. Never fails: errors become error bodies. */
@@ -65,7 +76,11 @@ public final class KmsApi {
     }
     CompletionStage<JsonNode> result;
     try {
-      result = op.apply(request);
+      // KeyIds may name aliases: until this Region's aliases have recovered after a start, wait
+      // for them rather than answer "not found" for an alias that exists.
+      result = aliasCache.isLoaded()
+          ? op.apply(request)
+          : aliasCache.whenLoaded(settings.askTimeout()).thenCompose(loaded -> op.apply(request));
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }

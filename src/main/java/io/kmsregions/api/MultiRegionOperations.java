@@ -31,14 +31,14 @@ final class MultiRegionOperations {
 
   private CompletionStage<JsonNode> replicateKey(byte[] body) {
     Requests.ReplicateKey r = Json.read(body, Requests.ReplicateKey.class);
-    String keyId = api.resolveKeyId(r.keyId());
+    String keyId = api.resolveKeyIdNoAlias(r.keyId());
     Validate.region(r.replicaRegion(), "replicaRegion");
     Validate.length(r.description(), "description", 0, 8192);
     Validate.policy(r.policy());
     List<Tag> tags = Validate.tags(r.tags());
     String policy = r.policy() != null ? r.policy() : api.defaultPolicy();
     Delivery.ReplicaProperties props = new Delivery.ReplicaProperties(
-        r.description() != null ? r.description() : "", policy, tags, System.currentTimeMillis());
+        r.description() != null ? r.description() : "", policy, tags, api.settings().clock().now());
     return api.askKey(keyId, replyTo -> new KeyEntity.ReplicateKey(r.replicaRegion(), props, replyTo))
         .thenApply(replica -> {
           ObjectNode out = Json.MAPPER.createObjectNode();
@@ -51,7 +51,7 @@ final class MultiRegionOperations {
 
   private CompletionStage<JsonNode> updatePrimaryRegion(ApiRequest request) {
     Requests.UpdatePrimaryRegion r = Json.read(request.body(), Requests.UpdatePrimaryRegion.class);
-    String keyId = api.resolveKeyId(r.keyId());
+    String keyId = api.resolveKeyIdNoAlias(r.keyId());
     Validate.region(r.primaryRegion(), "primaryRegion");
     String target = r.primaryRegion();
     return api.key(keyId)

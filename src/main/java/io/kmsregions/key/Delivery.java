@@ -26,7 +26,9 @@ public record Delivery(long id, String region, Kind kind, ReplicaProperties repl
     /** UpdatePrimaryRegion step 2: make the target the primary at the next epoch. */
     PROMOTE,
     /** UpdatePrimaryRegion step 4: the old primary has stepped down; the new one may finish. */
-    COMPLETE_HANDOVER
+    COMPLETE_HANDOVER,
+    /** A replica's deletion window ended: its primary drops it from the member list. */
+    REPLICA_DELETED
   }
 
   /**

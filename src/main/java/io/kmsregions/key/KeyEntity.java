@@ -66,24 +66,73 @@ public final class KeyEntity
     @JsonSubTypes.Type(value = Promote.class, name = "Promote"),
     @JsonSubTypes.Type(value = CompleteHandover.class, name = "CompleteHandover"),
     @JsonSubTypes.Type(value = DeliveryOutcome.class, name = "DeliveryOutcome"),
-    @JsonSubTypes.Type(value = RedeliverPending.class, name = "RedeliverPending")
+    @JsonSubTypes.Type(value = RedeliverPending.class, name = "RedeliverPending"),
+    @JsonSubTypes.Type(value = EnableKey.class, name = "EnableKey"),
+    @JsonSubTypes.Type(value = DisableKey.class, name = "DisableKey"),
+    @JsonSubTypes.Type(value = UpdateKeyDescription.class, name = "UpdateKeyDescription"),
+    @JsonSubTypes.Type(value = TagResource.class, name = "TagResource"),
+    @JsonSubTypes.Type(value = UntagResource.class, name = "UntagResource"),
+    @JsonSubTypes.Type(value = PutKeyPolicy.class, name = "PutKeyPolicy"),
+    @JsonSubTypes.Type(value = ScheduleKeyDeletion.class, name = "ScheduleKeyDeletion"),
+    @JsonSubTypes.Type(value = CancelKeyDeletion.class, name = "CancelKeyDeletion"),
+    @JsonSubTypes.Type(value = EnableKeyRotation.class, name = "EnableKeyRotation"),
+    @JsonSubTypes.Type(value = DisableKeyRotation.class, name = "DisableKeyRotation"),
+    @JsonSubTypes.Type(value = RotateKeyOnDemand.class, name = "RotateKeyOnDemand"),
+    @JsonSubTypes.Type(value = ReplicaDeleted.class, name = "ReplicaDeleted"),
+    @JsonSubTypes.Type(value = Due.class, name = "Due")
   })
   public sealed interface Command extends CborSerializable {}
 
+  /** A command from this Region's API; it always answers a {@link KeyReply}. */
+  public sealed interface ApiCommand extends Command {
+    ActorRef<KeyReply> replyTo();
+  }
+
   /** Creates the key from its complete initial state (the API generated id and material). */
-  public record CreateKey(Key initial, ActorRef<KeyReply> replyTo) implements Command {}
+  public record CreateKey(Key initial, ActorRef<KeyReply> replyTo) implements ApiCommand {}
 
   /** Answers the key's current state (DescribeKey, and the cache of the crypto path). */
-  public record GetKey(ActorRef<KeyReply> replyTo) implements Command {}
+  public record GetKey(ActorRef<KeyReply> replyTo) implements ApiCommand {}
 
   /** ReplicateKey on the primary; answers the new replica's state ({@code Creating}). */
   public record ReplicateKey(
       String replicaRegion, Delivery.ReplicaProperties replica, ActorRef<KeyReply> replyTo)
-      implements Command {}
+      implements ApiCommand {}
 
   /** UpdatePrimaryRegion on the primary; answers this key's state after the handover started. */
   public record UpdatePrimaryRegion(String primaryRegion, ActorRef<KeyReply> replyTo)
-      implements Command {}
+      implements ApiCommand {}
+
+  /** EnableKey: Disabled to Enabled (independent per Region). */
+  public record EnableKey(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** DisableKey: Enabled to Disabled (independent per Region). */
+  public record DisableKey(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  public record UpdateKeyDescription(String description, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** Adds or replaces tags by TagKey; the result may hold at most 50. */
+  public record TagResource(List<Tag> tags, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  public record UntagResource(List<String> tagKeys, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** A validated policy document (the lockout check happened at the API). */
+  public record PutKeyPolicy(String policy, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** Deletion after {@code pendingWindowInDays} (7..30) on the cluster clock. */
+  public record ScheduleKeyDeletion(int pendingWindowInDays, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  public record CancelKeyDeletion(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** Automatic rotation every {@code rotationPeriodInDays} (90..2560): a shared property. */
+  public record EnableKeyRotation(int rotationPeriodInDays, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  public record DisableKeyRotation(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  public record RotateKeyOnDemand(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** Timers of the cluster clock (internal): a deletion window or a rotation period may be over. */
+  public enum Due implements Command { DELETION, ROTATION }
 
   /** A message from another Region's member of the same multi-Region key set. */
   public sealed interface ReplicationCommand extends Command {
@@ -113,6 +162,9 @@ public final class KeyEntity
   public record CompleteHandover(
       MultiRegionConfiguration configuration, ActorRef<DeliveryReply> replyTo)
       implements ReplicationCommand {}
+
+  /** A replica was deleted in {@code region}; its primary drops it from the member list. */
+  public record ReplicaDeleted(String region, ActorRef<DeliveryReply> replyTo) implements ReplicationCommand {}
 
   /** The outcome of one delivery attempt (internal). */
   public record DeliveryOutcome(long deliveryId, DeliveryReply reply) implements Command {}
@@ -181,20 +233,84 @@ public final class KeyEntity
 
   public record PrimaryConfirmed(List<Delivery> announcements) implements Event {}
 
+  public record KeyEnabled() implements Event {}
+
+  public record KeyDisabled() implements Event {}
+
+  public record DescriptionUpdated(String description) implements Event {}
+
+  /** The key's tags after a TagResource or UntagResource. */
+  public record TagsChanged(List<Tag> tags) implements Event {}
+
+  public record PolicyPut(String policy) implements Event {}
+
+  /** {@code keyState} PendingDeletion (with {@code deletionDate}) or PendingReplicaDeletion (0). */
+  public record KeyDeletionScheduled(KeyState keyState, long deletionDate, int pendingWindowInDays)
+      implements Event {}
+
+  public record KeyDeletionCancelled() implements Event {}
+
+  /** The deletion window ended; a replica tells its primary. */
+  public record KeyDeleted(List<Delivery> notifications) implements Event {}
+
+  /**
+   * A replica is gone. When it was the last one of a primary in PendingReplicaDeletion, the
+   * primary's own window starts: {@code deletionDate} is then set, else 0.
+   */
+  public record ReplicaRemoved(MultiRegionConfiguration configuration, List<Delivery> announcements,
+      long deletionDate) implements Event {}
+
+  /** Rotation settings changed on the primary; replicas are told. */
+  public record RotationSettingsChanged(SharedProperties shared, List<Delivery> synchronizations)
+      implements Event {}
+
+  /** New material, held by every member before any encrypts with it. */
+  public record RotationStarted(SharedProperties shared, PendingRotation rotation,
+      List<Delivery> synchronizations) implements Event {}
+
+  /** Every member holds the new material: it becomes current everywhere. */
+  public record RotationCompleted(SharedProperties shared, List<Delivery> synchronizations)
+      implements Event {}
+
   // ---------------------------------------------------------------- state
 
-  /** A key actor's state: nothing yet, or a key. */
+  /** A key actor's state: nothing yet, a key, or a deleted key. */
   public sealed interface State extends CborSerializable {}
 
   public record EmptyKey() implements State {}
 
   /**
+   * A key whose deletion window ended. It answers as if it never existed, may be created again as
+   * a replica, and still delivers its last notifications (a replica tells its primary).
+   */
+  public record DeletedKey(String keyId, String region, MultiRegionConfiguration multiRegion,
+      List<Delivery> outbox, long nextDeliveryId) implements State {
+    public DeletedKey {
+      outbox = outbox == null ? List.of() : List.copyOf(outbox);
+    }
+  }
+
+  /**
+   * A rotation under way on the primary: its material is held by every member it has reached,
+   * and becomes current once every replica has acknowledged it.
+   *
+   * @param rotationType AUTOMATIC or ON_DEMAND
+   * @param startDate epoch milliseconds on the cluster clock
+   */
+  public record PendingRotation(String keyMaterialId, String rotationType, long startDate)
+      implements CborSerializable {}
+
+  /**
    * A key as this Region holds it. Immutable: the API reads published instances from
    * {@link KeyCache} on other threads.
    *
-   * @param creationDate epoch milliseconds
+   * @param creationDate epoch milliseconds on the cluster clock
    * @param multiRegion null for a single-Region key
    * @param outbox deliveries persisted and not yet acknowledged
+   * @param deletionDate epoch milliseconds; set only in PendingDeletion
+   * @param pendingWindowInDays the window of a scheduled deletion; 0 when none
+   * @param pendingRotations rotations under way (primary only), oldest first: their material is
+   *     on its way to the replicas and becomes current when all have it
    */
   public record Key(
       String keyId,
@@ -207,12 +323,24 @@ public final class KeyEntity
       SharedProperties shared,
       MultiRegionConfiguration multiRegion,
       List<Delivery> outbox,
-      long nextDeliveryId)
+      long nextDeliveryId,
+      long deletionDate,
+      int pendingWindowInDays,
+      List<PendingRotation> pendingRotations)
       implements State {
 
     public Key {
       tags = tags == null ? List.of() : List.copyOf(tags);
       outbox = outbox == null ? List.of() : List.copyOf(outbox);
+      pendingRotations = pendingRotations == null ? List.of() : List.copyOf(pendingRotations);
+    }
+
+    /** A key with no deletion scheduled and no rotation under way. */
+    public Key(String keyId, String region, long creationDate, String description, String policy,
+        List<Tag> tags, KeyState keyState, SharedProperties shared, MultiRegionConfiguration multiRegion,
+        List<Delivery> outbox, long nextDeliveryId) {
+      this(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion, outbox,
+          nextDeliveryId, 0, 0, List.of());
     }
 
     public boolean isMultiRegion() {
@@ -223,19 +351,29 @@ public final class KeyEntity
       return multiRegion != null && multiRegion.primaryRegion().equals(region);
     }
 
+    /** Whether this key writes its own shared properties: a single-Region key or a primary. */
+    public boolean ownsSharedProperties() {
+      return multiRegion == null || isPrimary();
+    }
+
+    public boolean isPendingDeletion() {
+      return keyState == KeyState.PendingDeletion || keyState == KeyState.PendingReplicaDeletion;
+    }
+
+    Builder toBuilder() {
+      return new Builder(this);
+    }
+
     public Key withKeyState(KeyState s) {
-      return new Key(keyId, region, creationDate, description, policy, tags, s, shared, multiRegion,
-          outbox, nextDeliveryId);
+      return toBuilder().keyState(s).build();
     }
 
     public Key withShared(SharedProperties s) {
-      return new Key(keyId, region, creationDate, description, policy, tags, keyState, s, multiRegion,
-          outbox, nextDeliveryId);
+      return toBuilder().shared(s).build();
     }
 
     public Key withMultiRegion(MultiRegionConfiguration c) {
-      return new Key(keyId, region, creationDate, description, policy, tags, keyState, shared, c,
-          outbox, nextDeliveryId);
+      return toBuilder().multiRegion(c).build();
     }
 
     Key withDeliveries(List<Delivery> added) {
@@ -245,20 +383,54 @@ public final class KeyEntity
         all.add(d);
         next = Math.max(next, d.id() + 1);
       }
-      return new Key(keyId, region, creationDate, description, policy, tags, keyState, shared,
-          multiRegion, all, next);
+      return toBuilder().outbox(all).nextDeliveryId(next).build();
     }
 
     Key withoutDelivery(long id) {
       List<Delivery> rest = new ArrayList<>(outbox);
       rest.removeIf(d -> d.id() == id);
-      return new Key(keyId, region, creationDate, description, policy, tags, keyState, shared,
-          multiRegion, rest, nextDeliveryId);
+      return toBuilder().outbox(rest).build();
     }
 
     Delivery delivery(long id) {
       for (Delivery d : outbox) if (d.id() == id) return d;
       return null;
+    }
+  }
+
+  /** Copies a {@link Key} with some fields changed (event handlers). */
+  static final class Builder {
+    private String keyId, region, description, policy;
+    private long creationDate, nextDeliveryId, deletionDate;
+    private List<Tag> tags;
+    private KeyState keyState;
+    private SharedProperties shared;
+    private MultiRegionConfiguration multiRegion;
+    private List<Delivery> outbox;
+    private int pendingWindowInDays;
+    private List<PendingRotation> pendingRotations;
+
+    Builder(Key k) {
+      keyId = k.keyId; region = k.region; creationDate = k.creationDate; description = k.description;
+      policy = k.policy; tags = k.tags; keyState = k.keyState; shared = k.shared; multiRegion = k.multiRegion;
+      outbox = k.outbox; nextDeliveryId = k.nextDeliveryId; deletionDate = k.deletionDate;
+      pendingWindowInDays = k.pendingWindowInDays; pendingRotations = k.pendingRotations;
+    }
+
+    Builder description(String v) { description = v; return this; }
+    Builder policy(String v) { policy = v; return this; }
+    Builder tags(List<Tag> v) { tags = v; return this; }
+    Builder keyState(KeyState v) { keyState = v; return this; }
+    Builder shared(SharedProperties v) { shared = v; return this; }
+    Builder multiRegion(MultiRegionConfiguration v) { multiRegion = v; return this; }
+    Builder outbox(List<Delivery> v) { outbox = v; return this; }
+    Builder nextDeliveryId(long v) { nextDeliveryId = v; return this; }
+    Builder deletion(long date, int windowDays) { deletionDate = date; pendingWindowInDays = windowDays; return this; }
+    Builder pendingRotations(List<PendingRotation> v) { pendingRotations = v; return this; }
+
+    Key build() {
+      return new Key(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion,
+          outbox, nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations);
     }
   }
 
@@ -287,6 +459,7 @@ public final class KeyEntity
   private final TimerScheduler<Command> timers;
   // Transient: which deliveries have an attempt under way, and how many attempts failed in a row.
   private final Set<Long> inFlight = new HashSet<>();
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private int failedAttempts = 0;
 
   private KeyEntity(
@@ -325,6 +498,12 @@ public final class KeyEntity
           if (state instanceof Key key) {
             cache.publish(key);
             sendPending(key);
+            armTimers(key);
+          } else if (state instanceof DeletedKey deleted) {
+            sendPending(deleted);
+            // Again after every recovery: a crash may have come between the deletion and the notice.
+            ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
+                new KeyManager.KeyDeleted(keyId)));
           }
         })
         .build();
@@ -342,7 +521,22 @@ public final class KeyEntity
         .onCommand(ReplicationCommand.class, (s, c) ->
             Effect().reply(c.replyTo(), new Refused("no key " + keyId + " in " + settings.region())))
         .onCommand(DeliveryOutcome.class, (s, c) -> Effect().noReply())
-        .onCommand(RedeliverPending.class, (s, c) -> Effect().noReply());
+        .onCommand(RedeliverPending.class, (s, c) -> Effect().noReply())
+        .onCommand(Due.class, (s, c) -> Effect().noReply())
+        .onCommand(ApiCommand.class, (s, c) -> Effect().reply(c.replyTo(), notFound()));
+    builder.forStateType(DeletedKey.class)
+        .onCommand(CreateReplica.class, this::onCreateReplicaAgain)
+        .onCommand(ReplicationCommand.class, (s, c) ->
+            Effect().reply(c.replyTo(), new Refused(keyId + " was deleted in " + settings.region())))
+        .onCommand(DeliveryOutcome.class, this::onDeletedDeliveryOutcome)
+        .onCommand(RedeliverPending.class, (s, c) -> {
+          sendPending(s);
+          return Effect().noReply();
+        })
+        .onCommand(Due.class, (s, c) -> Effect().noReply())
+        .onCommand(CreateKey.class, (s, c) ->
+            Effect().reply(c.replyTo(), new KeyFailed(KmsError.alreadyExists("Key " + keyId + " existed."))))
+        .onCommand(ApiCommand.class, (s, c) -> Effect().reply(c.replyTo(), notFound()));
     builder.forStateType(Key.class)
         .onCommand(CreateKey.class, (k, c) ->
             Effect().reply(c.replyTo(), new KeyFailed(KmsError.alreadyExists("Key " + keyId + " exists."))))
@@ -354,8 +548,21 @@ public final class KeyEntity
         .onCommand(SynchronizeConfiguration.class, this::onSynchronizeConfiguration)
         .onCommand(Promote.class, this::onPromote)
         .onCommand(CompleteHandover.class, this::onCompleteHandover)
+        .onCommand(ReplicaDeleted.class, this::onReplicaDeleted)
         .onCommand(DeliveryOutcome.class, this::onDeliveryOutcome)
-        .onCommand(RedeliverPending.class, this::onRedeliverPending);
+        .onCommand(RedeliverPending.class, this::onRedeliverPending)
+        .onCommand(EnableKey.class, this::onEnableKey)
+        .onCommand(DisableKey.class, this::onDisableKey)
+        .onCommand(UpdateKeyDescription.class, this::onUpdateKeyDescription)
+        .onCommand(TagResource.class, this::onTagResource)
+        .onCommand(UntagResource.class, this::onUntagResource)
+        .onCommand(PutKeyPolicy.class, (k, c) -> persistAndReply(new PolicyPut(c.policy()), c.replyTo()))
+        .onCommand(ScheduleKeyDeletion.class, this::onScheduleKeyDeletion)
+        .onCommand(CancelKeyDeletion.class, this::onCancelKeyDeletion)
+        .onCommand(EnableKeyRotation.class, this::onEnableKeyRotation)
+        .onCommand(DisableKeyRotation.class, this::onDisableKeyRotation)
+        .onCommand(RotateKeyOnDemand.class, this::onRotateKeyOnDemand)
+        .onCommand(Due.class, this::onDue);
     return builder.build();
   }
 
@@ -413,11 +620,205 @@ public final class KeyEntity
       return Effect().reply(c.replyTo(), failed(KmsError.notFound(
           "There is no replica of " + arn + " in " + target + ".")));
     }
+    if (!k.pendingRotations().isEmpty()) {
+      return Effect().reply(c.replyTo(), failed(new KmsError("ConflictException",
+          "A rotation of " + arn + " is in progress; update the primary Region when it completes.")));
+    }
     MultiRegionConfiguration next = k.multiRegion().handedOverTo(target);
     Delivery promote = new Delivery(k.nextDeliveryId(), target, Delivery.Kind.PROMOTE, null);
     return Effect().persist(new HandoverStarted(target, next, promote))
         .thenRun(this::afterPersist)
         .thenReply(c.replyTo(), s -> new KeyFound((Key) s));
+  }
+
+  // ---- lifecycle commands (independent properties: this Region's key alone)
+
+  private ReplyEffect<Event, State> onEnableKey(Key k, EnableKey c) {
+    KmsError e = enableDisableError(k);
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    if (k.keyState() == KeyState.Enabled) return Effect().reply(c.replyTo(), new KeyFound(k));
+    return persistAndReply(new KeyEnabled(), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onDisableKey(Key k, DisableKey c) {
+    KmsError e = enableDisableError(k);
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    if (k.keyState() == KeyState.Disabled) return Effect().reply(c.replyTo(), new KeyFound(k));
+    return persistAndReply(new KeyDisabled(), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onUpdateKeyDescription(Key k, UpdateKeyDescription c) {
+    if (k.isPendingDeletion()) return Effect().reply(c.replyTo(), failed(pendingDeletion(k)));
+    return persistAndReply(new DescriptionUpdated(c.description()), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onTagResource(Key k, TagResource c) {
+    if (k.isPendingDeletion()) return Effect().reply(c.replyTo(), failed(pendingDeletion(k)));
+    java.util.LinkedHashMap<String, Tag> tags = new java.util.LinkedHashMap<>();
+    for (Tag t : k.tags()) tags.put(t.tagKey(), t);
+    for (Tag t : c.tags()) tags.put(t.tagKey(), t);
+    if (tags.size() > 50) {
+      return Effect().reply(c.replyTo(), failed(new KmsError("TagException", "Too many tags")));
+    }
+    return persistAndReply(new TagsChanged(List.copyOf(tags.values())), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onUntagResource(Key k, UntagResource c) {
+    if (k.isPendingDeletion()) return Effect().reply(c.replyTo(), failed(pendingDeletion(k)));
+    List<Tag> rest = new ArrayList<>(k.tags());
+    rest.removeIf(t -> c.tagKeys().contains(t.tagKey()));
+    return persistAndReply(new TagsChanged(rest), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onScheduleKeyDeletion(Key k, ScheduleKeyDeletion c) {
+    if (k.isPendingDeletion()) return Effect().reply(c.replyTo(), failed(pendingDeletion(k)));
+    if (k.keyState() == KeyState.Updating) return Effect().reply(c.replyTo(), failed(stateError(k)));
+    // A primary with replicas waits for them: PendingReplicaDeletion, its window not started.
+    Event scheduled = k.isPrimary() && !k.multiRegion().replicaRegions().isEmpty()
+        ? new KeyDeletionScheduled(KeyState.PendingReplicaDeletion, 0, c.pendingWindowInDays())
+        : new KeyDeletionScheduled(KeyState.PendingDeletion,
+            settings.clock().now() + Duration.ofDays(c.pendingWindowInDays()).toMillis(), c.pendingWindowInDays());
+    return persistAndReply(scheduled, c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onCancelKeyDeletion(Key k, CancelKeyDeletion c) {
+    if (!k.isPendingDeletion()) {
+      return Effect().reply(c.replyTo(), failed(KmsError.invalidState(arn(k) + " is not pending deletion.")));
+    }
+    return persistAndReply(new KeyDeletionCancelled(), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onReplicaDeleted(Key k, ReplicaDeleted c) {
+    if (!k.isPrimary() || !k.multiRegion().replicaRegions().contains(c.region())) {
+      return Effect().reply(c.replyTo(), new Delivered());
+    }
+    MultiRegionConfiguration next = k.multiRegion().withoutReplica(c.region());
+    List<Delivery> announcements = announce(k, next.replicaRegions(), Delivery.Kind.SYNC_CONFIGURATION);
+    long deletionDate = k.keyState() == KeyState.PendingReplicaDeletion && next.replicaRegions().isEmpty()
+        ? settings.clock().now() + Duration.ofDays(k.pendingWindowInDays()).toMillis()
+        : 0;
+    return Effect().persist(new ReplicaRemoved(next, announcements, deletionDate))
+        .thenRun(this::afterPersist)
+        .thenReply(c.replyTo(), s -> new Delivered());
+  }
+
+  private ReplyEffect<Event, State> onDue(Key k, Due due) {
+    long now = settings.clock().now();
+    if (due == Due.DELETION && k.keyState() == KeyState.PendingDeletion && now >= k.deletionDate()) {
+      List<Delivery> notify = k.isMultiRegion() && !k.isPrimary()
+          ? List.of(new Delivery(k.nextDeliveryId(), k.multiRegion().primaryRegion(), Delivery.Kind.REPLICA_DELETED, null))
+          : List.of();
+      return Effect().persist(new KeyDeleted(notify))
+          .thenRun(s -> {
+            cache.evict(keyId);
+            manager.tell(new KeyManager.Unregistered(keyId));
+            ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
+                new KeyManager.KeyDeleted(keyId)));
+            if (s instanceof DeletedKey d) sendPending(d);
+          })
+          .thenNoReply();
+    }
+    if (due == Due.ROTATION && k.ownsSharedProperties() && k.shared().rotationEnabled()
+        && now >= k.shared().nextRotationDate()
+        && (k.keyState() == KeyState.Enabled)) {
+      return startRotation(k, "AUTOMATIC", null);
+    }
+    armTimers(k); // early (timers are capped) or not applicable any more
+    return Effect().noReply();
+  }
+
+  // ---- rotation: shared properties, written by the primary only
+
+  private ReplyEffect<Event, State> onEnableKeyRotation(Key k, EnableKeyRotation c) {
+    KmsError e = rotationSettingsError(k);
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    long next = settings.clock().now() + Duration.ofDays(c.rotationPeriodInDays()).toMillis();
+    SharedProperties shared = k.shared().withRotation(true, c.rotationPeriodInDays(), next);
+    return persistAndReply(new RotationSettingsChanged(shared, synchronizeReplicas(k)), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onDisableKeyRotation(Key k, DisableKeyRotation c) {
+    KmsError e = rotationSettingsError(k);
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    if (!k.shared().rotationEnabled()) return Effect().reply(c.replyTo(), new KeyFound(k));
+    SharedProperties shared = k.shared().withRotation(false, k.shared().rotationPeriodInDays(), 0);
+    return persistAndReply(new RotationSettingsChanged(shared, synchronizeReplicas(k)), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onRotateKeyOnDemand(Key k, RotateKeyOnDemand c) {
+    String arn = arn(k);
+    if (!k.shared().keySpec().isSymmetricEncryption()) {
+      return Effect().reply(c.replyTo(), failed(new KmsError("UnsupportedOperationException", null)));
+    }
+    if (!k.ownsSharedProperties()) return Effect().reply(c.replyTo(), failed(replicaSharedError(k)));
+    if (k.shared().origin() == Origin.EXTERNAL) {
+      return Effect().reply(c.replyTo(), failed(KmsError.invalidState(
+          "No available key material pending rotation for the key: " + arn + ".")));
+    }
+    if (k.keyState() != KeyState.Enabled) return Effect().reply(c.replyTo(), failed(stateError(k)));
+    if (k.shared().onDemandRotations() >= 25) {
+      return Effect().reply(c.replyTo(), failed(new KmsError("LimitExceededException",
+          "The on-demand rotations limit has been reached for the given keyId. "
+              + "No more on-demand rotations can be performed for this key: " + arn)));
+    }
+    return startRotation(k, "ON_DEMAND", c.replyTo());
+  }
+
+  /**
+   * New material goes to every member first; it becomes current (everywhere) only when every
+   * replica has acknowledged it, so a ciphertext made anywhere decrypts everywhere. A key without
+   * replicas completes at once.
+   */
+  private ReplyEffect<Event, State> startRotation(Key k, String type, ActorRef<KeyReply> replyTo) {
+    long now = settings.clock().now();
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    KeyMaterial material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now);
+    SharedProperties pending = k.shared().withPendingMaterial(material);
+    PendingRotation rotation = new PendingRotation(material.keyMaterialId(), type, now);
+    List<Event> events = new ArrayList<>();
+    List<Delivery> syncs = synchronizeReplicas(k);
+    events.add(new RotationStarted(pending, rotation, syncs));
+    if (syncs.isEmpty()) {
+      List<PendingRotation> all = new ArrayList<>(k.pendingRotations());
+      all.add(rotation);
+      events.add(completion(pending, all, k.nextDeliveryId(), k, now));
+    }
+    var effect = Effect().persist(events).thenRun(this::afterPersist);
+    return replyTo == null ? effect.thenNoReply() : effect.thenReply(replyTo, s -> new KeyFound((Key) s));
+  }
+
+  /** Every rotation under way completes, in order; the newest material becomes current. */
+  private RotationCompleted completion(SharedProperties pending, List<PendingRotation> rotations, long nextId, Key k, long now) {
+    long next = pending.rotationEnabled() ? now + Duration.ofDays(pending.rotationPeriodInDays()).toMillis() : 0;
+    SharedProperties done = pending;
+    for (PendingRotation rotation : rotations) {
+      done = done.withRotationCompleted(rotation.keyMaterialId(), rotation.startDate(), rotation.rotationType(), next);
+    }
+    List<Delivery> syncs = new ArrayList<>();
+    if (k.isMultiRegion()) {
+      for (String r : k.multiRegion().replicaRegions()) {
+        syncs.add(new Delivery(nextId++, r, Delivery.Kind.SYNC_SHARED_PROPERTIES, null));
+      }
+    }
+    return new RotationCompleted(done, syncs);
+  }
+
+  private List<Delivery> synchronizeReplicas(Key k) {
+    return k.isMultiRegion()
+        ? announce(k, k.multiRegion().replicaRegions(), Delivery.Kind.SYNC_SHARED_PROPERTIES)
+        : List.of();
+  }
+
+  private static List<Delivery> announce(Key k, List<String> regions, Delivery.Kind kind) {
+    List<Delivery> out = new ArrayList<>();
+    long id = k.nextDeliveryId();
+    for (String r : regions) out.add(new Delivery(id++, r, kind, null));
+    return out;
+  }
+
+  private ReplyEffect<Event, State> persistAndReply(Event e, ActorRef<KeyReply> replyTo) {
+    return Effect().persist(e).thenRun(this::afterPersist).thenReply(replyTo, s -> new KeyFound((Key) s));
   }
 
   // ---- replication commands, from other Regions
@@ -427,6 +828,23 @@ public final class KeyEntity
         .thenRun(this::afterPersist)
         .thenRun(s -> manager.tell(new KeyManager.Registered(keyId)))
         .thenReply(c.replyTo(), s -> new Delivered());
+  }
+
+  private ReplyEffect<Event, State> onCreateReplicaAgain(DeletedKey deleted, CreateReplica c) {
+    return Effect().persist(new ReplicaCreated(c.replica()))
+        .thenRun(this::afterPersist)
+        .thenRun(s -> manager.tell(new KeyManager.Registered(keyId)))
+        .thenReply(c.replyTo(), s -> new Delivered());
+  }
+
+  private ReplyEffect<Event, State> onDeletedDeliveryOutcome(DeletedKey deleted, DeliveryOutcome o) {
+    inFlight.remove(o.deliveryId());
+    if (deleted.outbox().stream().noneMatch(d -> d.id() == o.deliveryId())) return Effect().noReply();
+    if (o.reply() instanceof Unreachable) {
+      scheduleRetry();
+      return Effect().noReply();
+    }
+    return Effect().persist(new DeliveryCompleted(o.deliveryId(), List.of())).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onSynchronizeSharedProperties(Key k, SynchronizeSharedProperties c) {
@@ -513,9 +931,7 @@ public final class KeyEntity
             .thenRun(this::afterPersist)
             .thenNoReply();
       }
-      return Effect().persist(new DeliveryCompleted(d.id(), List.of()))
-          .thenRun(this::afterPersist)
-          .thenNoReply();
+      return complete(k, d, List.of());
     }
     // Delivered: persist that, with what comes next.
     long id = k.nextDeliveryId();
@@ -529,9 +945,7 @@ public final class KeyEntity
             next.add(new Delivery(id++, member, Delivery.Kind.SYNC_CONFIGURATION, null));
           }
         }
-        return Effect().persist(new DeliveryCompleted(d.id(), next))
-            .thenRun(this::afterPersist)
-            .thenNoReply();
+        return complete(k, d, next);
       }
       case PROMOTE:
         return Effect().persist(new HandoverCompleted(d.id(),
@@ -539,10 +953,24 @@ public final class KeyEntity
             .thenRun(this::afterPersist)
             .thenNoReply();
       default:
-        return Effect().persist(new DeliveryCompleted(d.id(), List.of()))
-            .thenRun(this::afterPersist)
-            .thenNoReply();
+        return complete(k, d, List.of());
     }
+  }
+
+  /**
+   * Forgets {@code d}. When it was the last unacknowledged synchronisation of a rotation under
+   * way, every replica now holds the new material: the rotation completes in the same write.
+   */
+  private ReplyEffect<Event, State> complete(Key k, Delivery d, List<Delivery> followUps) {
+    List<Event> events = new ArrayList<>();
+    events.add(new DeliveryCompleted(d.id(), followUps));
+    Key after = k.withoutDelivery(d.id()).withDeliveries(followUps);
+    if (!after.pendingRotations().isEmpty() && after.outbox().stream()
+        .noneMatch(x -> x.kind() == Delivery.Kind.SYNC_SHARED_PROPERTIES || x.kind() == Delivery.Kind.CREATE_REPLICA)) {
+      events.add(completion(after.shared(), after.pendingRotations(), after.nextDeliveryId(), after,
+          settings.clock().now()));
+    }
+    return Effect().persist(events).thenRun(this::afterPersist).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onRedeliverPending(Key k, RedeliverPending r) {
@@ -554,6 +982,40 @@ public final class KeyEntity
     if (state instanceof Key key) {
       cache.publish(key);
       sendPending(key);
+      armTimers(key);
+    }
+  }
+
+  /**
+   * Starts the timers of the cluster clock this key needs now: the end of its deletion window,
+   * its next automatic rotation. Capped at a day (Pekko's scheduler cannot wait ~250 days); a
+   * timer that fires early re-arms itself.
+   */
+  private void armTimers(Key k) {
+    Duration cap = Duration.ofDays(1);
+    if (k.keyState() == KeyState.PendingDeletion && k.deletionDate() > 0) {
+      Duration d = settings.clock().realDelayUntil(k.deletionDate());
+      timers.startSingleTimer("deletion", Due.DELETION, d.compareTo(cap) > 0 ? cap : d);
+    } else {
+      timers.cancel("deletion");
+    }
+    if (k.ownsSharedProperties() && k.shared().rotationEnabled() && k.shared().nextRotationDate() > 0) {
+      Duration d = settings.clock().realDelayUntil(k.shared().nextRotationDate());
+      timers.startSingleTimer("rotation", Due.ROTATION, d.compareTo(cap) > 0 ? cap : d);
+    } else {
+      timers.cancel("rotation");
+    }
+  }
+
+  private void sendPending(DeletedKey deleted) {
+    for (Delivery d : deleted.outbox()) {
+      if (inFlight.add(d.id())) {
+        ctx.ask(DeliveryReply.class, directory, settings.deliveryTimeout(),
+            (ActorRef<DeliveryReply> replyTo) -> new RegionDirectory.DeliverToKey(d.region(), keyId,
+                new ReplicaDeleted(settings.region(), replyTo)),
+            (reply, failure) -> new DeliveryOutcome(d.id(),
+                reply != null ? reply : new Unreachable(String.valueOf(failure))));
+      }
     }
   }
 
@@ -597,6 +1059,8 @@ public final class KeyEntity
         return new Promote(k.shared(), k.multiRegion(), replyTo);
       case COMPLETE_HANDOVER:
         return new CompleteHandover(k.multiRegion(), replyTo);
+      case REPLICA_DELETED:
+        return new ReplicaDeleted(settings.region(), replyTo);
       default:
         throw new IllegalStateException("unknown delivery kind " + d.kind());
     }
@@ -612,8 +1076,14 @@ public final class KeyEntity
         .onEvent(ReplicaCreated.class, (s, e) -> e.key())
         .onEvent(ReplicaAdded.class, (s, e) ->
             ((Key) s).withMultiRegion(e.configuration()).withDeliveries(List.of(e.createReplica())))
-        .onEvent(DeliveryCompleted.class, (s, e) ->
-            ((Key) s).withoutDelivery(e.deliveryId()).withDeliveries(e.followUps()))
+        .onEvent(DeliveryCompleted.class, (s, e) -> {
+          if (s instanceof DeletedKey d) {
+            List<Delivery> rest = new ArrayList<>(d.outbox());
+            rest.removeIf(x -> x.id() == e.deliveryId());
+            return new DeletedKey(d.keyId(), d.region(), d.multiRegion(), rest, d.nextDeliveryId());
+          }
+          return ((Key) s).withoutDelivery(e.deliveryId()).withDeliveries(e.followUps());
+        })
         .onEvent(SharedPropertiesSynchronized.class, (s, e) -> {
           Key k = ((Key) s).withShared(e.shared());
           if (e.configuration() != null) k = k.withMultiRegion(e.configuration());
@@ -642,6 +1112,32 @@ public final class KeyEntity
         .onEvent(PrimaryConfirmed.class, (s, e) -> ((Key) s)
             .withKeyState(KeyState.Enabled)
             .withDeliveries(e.announcements()))
+        .onEvent(KeyEnabled.class, (s, e) -> ((Key) s).withKeyState(KeyState.Enabled))
+        .onEvent(KeyDisabled.class, (s, e) -> ((Key) s).withKeyState(KeyState.Disabled))
+        .onEvent(DescriptionUpdated.class, (s, e) -> ((Key) s).toBuilder().description(e.description()).build())
+        .onEvent(TagsChanged.class, (s, e) -> ((Key) s).toBuilder().tags(e.tags()).build())
+        .onEvent(PolicyPut.class, (s, e) -> ((Key) s).toBuilder().policy(e.policy()).build())
+        .onEvent(KeyDeletionScheduled.class, (s, e) -> ((Key) s).toBuilder()
+            .keyState(e.keyState()).deletion(e.deletionDate(), e.pendingWindowInDays()).build())
+        .onEvent(KeyDeletionCancelled.class, (s, e) -> ((Key) s).toBuilder()
+            .keyState(KeyState.Disabled).deletion(0, 0).build())
+        .onEvent(KeyDeleted.class, (s, e) -> {
+          Key k = (Key) s;
+          return new DeletedKey(k.keyId(), k.region(), k.multiRegion(), e.notifications(),
+              k.nextDeliveryId() + e.notifications().size());
+        })
+        .onEvent(ReplicaRemoved.class, (s, e) -> {
+          Key k = ((Key) s).withMultiRegion(e.configuration()).withDeliveries(e.announcements());
+          return e.deletionDate() == 0 ? k
+              : k.toBuilder().keyState(KeyState.PendingDeletion).deletion(e.deletionDate(), k.pendingWindowInDays()).build();
+        })
+        .onEvent(RotationSettingsChanged.class, (s, e) ->
+            ((Key) s).withShared(e.shared()).withDeliveries(e.synchronizations()))
+        .onEvent(RotationStarted.class, (s, e) -> ((Key) s).toBuilder()
+            .shared(e.shared()).pendingRotations(appended(((Key) s).pendingRotations(), e.rotation())).build()
+            .withDeliveries(e.synchronizations()))
+        .onEvent(RotationCompleted.class, (s, e) -> ((Key) s).toBuilder()
+            .shared(e.shared()).pendingRotations(List.of()).build().withDeliveries(e.synchronizations()))
         .build();
   }
 
@@ -664,6 +1160,62 @@ public final class KeyEntity
       default:
         return KmsError.invalidState(arn(k) + " " + k.keyState().phrase());
     }
+  }
+
+  /** EnableKey and DisableKey (kms-api.md §6): not while pending deletion, import, creating, updating. */
+  private KmsError enableDisableError(Key k) {
+    return switch (k.keyState()) {
+      case Enabled, Disabled, Unavailable -> null;
+      default -> stateError(k);
+    };
+  }
+
+  /** The KMSInvalidStateException of the key's state, or DisabledException. */
+  private KmsError stateError(Key k) {
+    return k.keyState() == KeyState.Disabled
+        ? KmsError.disabled(arn(k))
+        : KmsError.invalidState(arn(k) + " " + k.keyState().phrase());
+  }
+
+  private KmsError pendingDeletion(Key k) {
+    return KmsError.invalidState(arn(k) + " " + KeyState.PendingDeletion.phrase());
+  }
+
+  private KmsError replicaSharedError(Key k) {
+    return KmsError.unsupported(arn(k) + " is a multi-Region replica key. Change its shared properties on the primary key "
+        + settings.keyArn(k.multiRegion().primaryRegion(), keyId) + ".");
+  }
+
+  /** Enable/DisableKeyRotation (kms-api.md §6, note 7): symmetric AWS_KMS keys, on the primary. */
+  private KmsError rotationSettingsError(Key k) {
+    KmsError status = rotationStatusError(k, arn(k));
+    if (status != null) return status;
+    if (!k.ownsSharedProperties()) return replicaSharedError(k);
+    return switch (k.keyState()) {
+      case Enabled, Updating -> null;
+      default -> stateError(k);
+    };
+  }
+
+  /**
+   * Why a key has no rotation status (GetKeyRotationStatus, kms-api.md §6 notes 6 and 7), or null:
+   * only symmetric encryption keys rotate, and imported material does not rotate automatically.
+   */
+  public static KmsError rotationStatusError(Key k, String arn) {
+    if (k.shared().origin() == Origin.EXTERNAL) {
+      return KmsError.unsupported(arn + " origin is EXTERNAL which is not valid for this operation.");
+    }
+    if (!k.shared().keySpec().isSymmetricEncryption() || k.shared().origin() != Origin.AWS_KMS) {
+      return KmsError.unsupported(arn + " has key spec " + k.shared().keySpec() + " and origin "
+          + k.shared().origin() + ", which do not support automatic rotation.");
+    }
+    return null;
+  }
+
+  private static <T> List<T> appended(List<T> list, T item) {
+    List<T> all = new ArrayList<>(list);
+    all.add(item);
+    return all;
   }
 
   private String arn(Key k) {

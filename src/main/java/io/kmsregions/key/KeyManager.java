@@ -46,6 +46,15 @@ public final class KeyManager extends AbstractBehavior<KeyManager.Command> {
   /** A key actor persisted the creation of its key (internal). */
   public record Registered(String keyId) implements Command {}
 
+  /** A key's deletion window ended: it leaves ListKeys (internal). */
+  public record Unregistered(String keyId) implements Command {}
+
+  /**
+   * Published on the node's event stream when a key is deleted, for what depends on it (its
+   * aliases and grants).
+   */
+  public record KeyDeleted(String keyId) {}
+
   private record IndexLoaded(List<String> keyIds) implements Command {}
 
   private record IndexFailed(String reason) implements Command {}
@@ -122,6 +131,10 @@ public final class KeyManager extends AbstractBehavior<KeyManager.Command> {
         .onMessage(ListKeys.class, this::onListKeys)
         .onMessage(Registered.class, r -> {
           index.add(r.keyId());
+          return this;
+        })
+        .onMessage(Unregistered.class, r -> {
+          index.remove(r.keyId());
           return this;
         })
         .onMessage(KeyStopped.class, this::onKeyStopped)

@@ -65,6 +65,21 @@ public record KmsError(String type, String message, int status) implements CborS
         "The key ID in the request does not identify a CMK that can perform this operation.");
   }
 
+  /** Verify found the signature invalid: AWS sends no message (kms-api.md §1). */
+  public static KmsError invalidSignature() {
+    return new KmsError("KMSInvalidSignatureException", null);
+  }
+
+  /** VerifyMac found the MAC invalid: AWS sends no message (kms-api.md §1). */
+  public static KmsError invalidMac() {
+    return new KmsError("KMSInvalidMacException", null);
+  }
+
+  public static KmsError customKeyStoreNotFound(String customKeyStoreId) {
+    return new KmsError("CustomKeyStoreNotFoundException",
+        "Custom key store '" + customKeyStoreId + "' does not exist.");
+  }
+
   public static KmsError serialization(String message) {
     return new KmsError("SerializationException", message);
   }

@@ -48,6 +48,13 @@ public record MultiRegionConfiguration(
     return new MultiRegionConfiguration(epoch, version + 1, primaryRegion, replicas);
   }
 
+  /** Without the replica in {@code region} (deleted), at the next version. */
+  public MultiRegionConfiguration withoutReplica(String region) {
+    List<String> replicas = new ArrayList<>(replicaRegions);
+    replicas.remove(region);
+    return new MultiRegionConfiguration(epoch, version + 1, primaryRegion, replicas);
+  }
+
   /** The configuration after a handover to {@code newPrimary}: next epoch, old primary a replica. */
   public MultiRegionConfiguration handedOverTo(String newPrimary) {
     List<String> replicas = new ArrayList<>(replicaRegions);

@@ -1,8 +1,11 @@
 package io.kmsregions.region;
 
 import io.kmsregions.KmsSettings;
+import io.kmsregions.alias.AliasCache;
+import io.kmsregions.alias.AliasManager;
 import io.kmsregions.api.KmsApi;
 import io.kmsregions.api.KmsHttpServer;
+import io.kmsregions.grant.GrantStore;
 import io.kmsregions.key.KeyCache;
 import io.kmsregions.key.KeyManager;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +36,13 @@ public final class Guardian {
       KeyCache cache = new KeyCache();
       ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings), "region-directory");
       directoryRef.complete(directory);
+      // This Region's aliases and grants (never replicated); spawned before the keys, which tell
+      // them when a key is deleted.
+      AliasCache aliasCache = new AliasCache();
+      ActorRef<AliasManager.Command> aliases = ctx.spawn(AliasManager.create(settings, aliasCache), "aliases");
+      ActorRef<GrantStore.Command> grants = ctx.spawn(GrantStore.create(settings), "grants");
       ActorRef<KeyManager.Command> keys = ctx.spawn(KeyManager.create(settings, cache, directory), "keys");
-      KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache);
+      KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache, aliases, aliasCache, grants);
       ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
       var system = ctx.getSystem();
       new KmsHttpServer(settings, system, api, directory).bind(httpHost, httpPort)
