@@ -44,6 +44,7 @@ final class ApiContext {
   private final ActorRef<RegionDirectory.Command> directory;
   private final KeyCache cache;
   private final AliasCache aliases;
+  private final io.kmsregions.key.KeyUsageTracker usage;
   private final Executor blocking;
 
   ApiContext(
@@ -59,6 +60,7 @@ final class ApiContext {
     this.directory = directory;
     this.cache = cache;
     this.aliases = aliases;
+    this.usage = new io.kmsregions.key.KeyUsageTracker(settings.clock().now());
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
@@ -76,6 +78,11 @@ final class ApiContext {
 
   ActorRef<RegionDirectory.Command> directory() {
     return directory;
+  }
+
+  /** The last cryptographic use of each key (GetKeyLastUsage). */
+  io.kmsregions.key.KeyUsageTracker usage() {
+    return usage;
   }
 
   /** This Region's aliases, as their manager last persisted them. */

@@ -45,7 +45,8 @@ final class KeyManagementOperations {
         Map.entry("DisableKeyRotation", r -> noBody(change(r.body(), KeyEntity.DisableKeyRotation::new))),
         Map.entry("GetKeyRotationStatus", r -> getKeyRotationStatus(r.body())),
         Map.entry("RotateKeyOnDemand", r -> rotateKeyOnDemand(r.body())),
-        Map.entry("ListKeyRotations", r -> listKeyRotations(r.body())));
+        Map.entry("ListKeyRotations", r -> listKeyRotations(r.body())),
+        Map.entry("GetKeyLastUsage", r -> getKeyLastUsage(r.body())));
   }
 
   /** A request whose only field is the KeyId (key id or key ARN), answered by the key actor. */
@@ -153,6 +154,28 @@ final class KeyManagementOperations {
     if (!name.equals("default")) {
       throw new KmsException(KmsError.notFound("No such policy exists: " + name + ". The only valid policy name is default."));
     }
+  }
+
+  // ---- last usage
+
+  private CompletionStage<JsonNode> getKeyLastUsage(byte[] body) {
+    ManagementRequests.KeyOnly r = Json.read(body, ManagementRequests.KeyOnly.class);
+    String keyId = api.resolveKeyIdNoAlias(r.keyId());
+    return api.key(keyId).thenApply(k -> {
+      ObjectNode out = Json.MAPPER.createObjectNode();
+      out.put("KeyId", api.arn(k));
+      ObjectNode last = out.putObject("KeyLastUsage");
+      io.kmsregions.key.KeyUsageTracker.LastUsage used = api.usage().lastUsage(keyId);
+      if (used != null) {
+        last.put("Operation", used.operation());
+        last.put("Timestamp", KeyMetadataJson.epochSeconds(used.timestamp()));
+        last.put("KmsRequestId", used.requestId());
+      }
+      out.put("TrackingStartDate", KeyMetadataJson.epochSeconds(
+          Math.max(api.usage().trackingStartDate(), k.creationDate())));
+      out.put("KeyCreationDate", KeyMetadataJson.epochSeconds(k.creationDate()));
+      return out;
+    });
   }
 
   // ---- deletion

@@ -42,6 +42,7 @@ public final class KmsApi {
 
   /** The deprecated CustomerMasterKeySpec enum: KeySpec without the specs added later (kms-api.md §3). */
   private final KmsSettings settings;
+  private final ApiContext context;
   private final AliasCache aliasCache;
   private final Map<String, ApiContext.Operation> operations = new java.util.HashMap<>();
 
@@ -56,13 +57,28 @@ public final class KmsApi {
       ActorRef<GrantStore.Command> grants) {
     this.settings = settings;
     this.aliasCache = aliasCache;
-    ApiContext context = new ApiContext(settings, system, keys, directory, cache, aliasCache);
+    this.context = new ApiContext(settings, system, keys, directory, cache, aliasCache);
     operations.putAll(new KeyOperations(context).operations());
     operations.putAll(new KeyManagementOperations(context).operations());
     operations.putAll(new MultiRegionOperations(context).operations());
     operations.putAll(new CryptoOperations(context).operations());
     operations.putAll(new AliasOperations(context, aliases).operations());
     operations.putAll(new GrantOperations(context, grants).operations());
+  }
+
+  /** The cryptographic operations whose use GetKeyLastUsage reports. */
+  private static final Set<String> TRACKED = Set.of("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
+      "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign",
+      "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "DeriveSharedSecret");
+
+  /** Every answer of a tracked operation names its key(s) by ARN: record the use of each. */
+  private void recordUse(ApiRequest request, JsonNode json) {
+    long now = settings.clock().now();
+    for (String field : new String[] {"KeyId", "SourceKeyId"}) {
+      String arn = json.path(field).asText("");
+      int slash = arn.lastIndexOf("key/");
+      if (slash >= 0) context.usage().record(arn.substring(slash + 4), request.operation(), now, request.requestId());
+    }
   }
 
   /** Handles one API call addressed to this Region. Never fails: errors become error bodies. */
@@ -86,6 +102,7 @@ public final class KmsApi {
     }
     return result.handle((json, failure) -> {
       if (failure == null) {
+        if (json != null && TRACKED.contains(request.operation())) recordUse(request, json);
         return new ApiResponse(200, json == null ? new byte[0] : Json.bytes(json));
       }
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null

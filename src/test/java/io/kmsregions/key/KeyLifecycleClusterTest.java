@@ -171,6 +171,19 @@ class KeyLifecycleClusterTest {
     assertEquals(lockout, kms(EU).getKeyPolicy(b -> b.keyId(keyId)).policy());
     assertThrows(NotFoundException.class, () -> kms(US).getKeyPolicy(b -> b.keyId(keyId).policyName("other")));
     assertEquals(List.of("default"), kms(US).listKeyPolicies(b -> b.keyId(keyId)).policyNames());
+
+    // Last usage, per Region: the newest cryptographic use with its request id.
+    String fresh = kms(AP).createKey(b -> b.description("unused")).keyMetadata().keyId();
+    var unused = kms(AP).getKeyLastUsage(b -> b.keyId(fresh));
+    assertNull(unused.keyLastUsage().operation());
+    assertEquals(arn(AP, fresh), unused.keyId());
+    var encrypted = kms(US).encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromUtf8String("use")));
+    var used = kms(US).getKeyLastUsage(b -> b.keyId(keyId));
+    assertEquals("Encrypt", used.keyLastUsage().operationAsString());
+    assertEquals(encrypted.responseMetadata().requestId(), used.keyLastUsage().kmsRequestId());
+    kms(EU).decrypt(b -> b.ciphertextBlob(encrypted.ciphertextBlob()));
+    assertEquals("Decrypt", kms(EU).getKeyLastUsage(b -> b.keyId(keyId)).keyLastUsage().operationAsString());
+    assertEquals("Encrypt", kms(US).getKeyLastUsage(b -> b.keyId(keyId)).keyLastUsage().operationAsString());
   }
 
   @Test
