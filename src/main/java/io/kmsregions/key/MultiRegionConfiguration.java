@@ -59,7 +59,11 @@ public record MultiRegionConfiguration(
   public MultiRegionConfiguration handedOverTo(String newPrimary) {
     List<String> replicas = new ArrayList<>(replicaRegions);
     int at = replicas.indexOf(newPrimary);
-    replicas.set(at, primaryRegion);
+    if (at >= 0) {
+      replicas.set(at, primaryRegion);
+    } else if (!newPrimary.equals(primaryRegion)) {
+      replicas.add(primaryRegion); // a member this configuration had lost: it comes back as primary
+    }
     return new MultiRegionConfiguration(epoch + 1, version + 1, newPrimary, replicas);
   }
 }
