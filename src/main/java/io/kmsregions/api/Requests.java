@@ -2,7 +2,6 @@ package io.kmsregions.api;
 
 import io.kmsregions.key.Tag;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The request shapes of the operations, as the AWS JSON 1.1 protocol sends them (kms-api.md §2).
@@ -40,27 +39,5 @@ public final class Requests {
 
   public record UpdatePrimaryRegion(String keyId, String primaryRegion) {}
 
-  public record Encrypt(
-      String keyId,
-      byte[] plaintext,
-      Map<String, String> encryptionContext,
-      List<String> grantTokens,
-      String encryptionAlgorithm,
-      Boolean dryRun) {}
-
-  public record Decrypt(
-      byte[] ciphertextBlob,
-      Map<String, String> encryptionContext,
-      List<String> grantTokens,
-      String keyId,
-      String encryptionAlgorithm,
-      Boolean dryRun) {}
-
-  public record GenerateDataKey(
-      String keyId,
-      Map<String, String> encryptionContext,
-      Integer numberOfBytes,
-      String keySpec,
-      List<String> grantTokens,
-      Boolean dryRun) {}
+  // Encrypt, Decrypt and GenerateDataKey moved to CryptoRequests with the other crypto shapes.
 }
