@@ -756,7 +756,10 @@ public final class KeyEntity
           "No available key material pending rotation for the key: " + arn + ".")));
     }
     if (k.keyState() != KeyState.Enabled) return Effect().reply(c.replyTo(), failed(stateError(k)));
-    if (k.shared().onDemandRotations() >= 25) {
+    // Rotations still on their way to a replica count too, or an unreachable replica would lift the quota.
+    long onDemand = k.shared().onDemandRotations()
+        + k.pendingRotations().stream().filter(p -> p.rotationType().equals("ON_DEMAND")).count();
+    if (onDemand >= 25) {
       return Effect().reply(c.replyTo(), failed(new KmsError("LimitExceededException",
           "The on-demand rotations limit has been reached for the given keyId. "
               + "No more on-demand rotations can be performed for this key: " + arn)));
