@@ -16,7 +16,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * CreateAlias, UpdateAlias, DeleteAlias and ListAliases (kms-api.md §2 "Aliases", §6, §8).
@@ -269,7 +268,7 @@ final class AliasOperations {
   /** Asks the manager; a {@link AliasManager.Failed} answer fails the stage with its error. */
   private CompletionStage<AliasManager.Reply> ask(
       Function<ActorRef<AliasManager.Reply>, AliasManager.Command> command) {
-    return AskPattern.ask(manager, command::apply, api.settings().askTimeout(), api.system().scheduler())
+    return ApiContext.ask(manager, command::apply, api.settings().askTimeout(), api.system().scheduler())
         .thenApply(reply -> {
           if (reply instanceof AliasManager.Failed f) throw new KmsException(f.error());
           return reply;

@@ -64,6 +64,27 @@ final class ApiContext {
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
+  private static final Executor DIRECT = Runnable::run;
+
+  /**
+   * A stage from Pekko as a CompletableFuture whose callbacks run on the completing thread.
+   * Pekko's Java stages are Scala-backed and run even thenApply/handle on CompletableFuture's
+   * default async executor, which starts a new thread per task when the common pool's
+   * parallelism is 1, as on 2 cores (BENCHMARKS.md, hot spot 1).
+   */
+  static <T> CompletableFuture<T> direct(CompletionStage<T> stage) {
+    return stage.toCompletableFuture().thenApplyAsync(t -> t, DIRECT);
+  }
+
+  /** {@link AskPattern#ask}, continued on the thread that completes it (see {@link #direct}). */
+  static <Req, Res> CompletableFuture<Res> ask(
+      org.apache.pekko.actor.typed.RecipientRef<Req> target,
+      java.util.function.Function<ActorRef<Res>, Req> message,
+      java.time.Duration timeout,
+      org.apache.pekko.actor.typed.Scheduler scheduler) {
+    return direct(AskPattern.ask(target, message::apply, timeout, scheduler));
+  }
+
   KmsSettings settings() {
     return settings;
   }
@@ -168,7 +189,7 @@ final class ApiContext {
 
   CompletionStage<Key> askKey(
       String keyId, Function<ActorRef<KeyEntity.KeyReply>, KeyEntity.Command> command) {
-    CompletionStage<KeyEntity.KeyReply> reply = AskPattern.ask(keys,
+    CompletionStage<KeyEntity.KeyReply> reply = ask(keys,
         replyTo -> new KeyManager.Route(keyId, command.apply(replyTo)), settings.askTimeout(), system.scheduler());
     return reply.thenApply(r -> {
       if (r instanceof KeyEntity.KeyFound f) return f.key();

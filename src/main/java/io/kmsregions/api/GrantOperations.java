@@ -23,7 +23,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * CreateGrant, ListGrants, ListRetirableGrants, RetireGrant and RevokeGrant (kms-api.md §2
@@ -458,7 +457,7 @@ final class GrantOperations {
 
   /** Asks the store; a {@link GrantStore.Failed} answer fails the stage with its error. */
   private CompletionStage<GrantStore.Reply> ask(Function<ActorRef<GrantStore.Reply>, GrantStore.Command> command) {
-    return AskPattern.ask(store, command::apply, api.settings().askTimeout(), api.system().scheduler())
+    return ApiContext.ask(store, command::apply, api.settings().askTimeout(), api.system().scheduler())
         .thenApply(reply -> {
           if (reply instanceof GrantStore.Failed f) throw new KmsException(f.error());
           return reply;

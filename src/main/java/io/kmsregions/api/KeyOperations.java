@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /** Creating, describing and listing keys (kms-api.md §2 "Key lifecycle", §3, §4). */
 final class KeyOperations {
@@ -138,7 +137,7 @@ final class KeyOperations {
       throw new KmsException(new KmsError("InvalidMarkerException", "Invalid marker: " + r.marker()));
     }
     int limit = r.limit() == null ? 100 : r.limit();
-    CompletionStage<KeyManager.KeyPage> page = AskPattern.ask(api.keys(),
+    CompletionStage<KeyManager.KeyPage> page = ApiContext.ask(api.keys(),
         replyTo -> new KeyManager.ListKeys(r.marker(), limit, replyTo), api.settings().askTimeout(), api.system().scheduler());
     return page.thenApply(p -> {
       ObjectNode out = Json.MAPPER.createObjectNode();

@@ -12,11 +12,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -77,8 +77,7 @@ public final class KmsHttpServer {
     }
     Optional<String> target = request.getHeader("X-Amz-Target").map(h -> h.value());
     if (target.isPresent() && target.get().equals(NOOP_TARGET)) {
-      return request.entity().toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer)
-          .thenApply(strict -> response(requestId, NOOP));
+      return body(request).thenApply(bytes -> response(requestId, NOOP));
     }
     if (target.isEmpty() || !target.get().startsWith(TARGET_PREFIX)) {
       request.discardEntityBytes(materializer);
@@ -89,10 +88,9 @@ public final class KmsHttpServer {
     String region = request.getHeader("Authorization").map(h -> regionOf(h.value())).orElse(null);
     if (region == null) region = settings.region();
     final String inRegion = region;
-    return request.entity()
-        .toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer)
-        .handle((strict, failure) -> {
-          if (failure == null) return dispatch(inRegion, new ApiRequest(operation, strict.getData().toArray(), requestId));
+    return body(request)
+        .handle((bytes, failure) -> {
+          if (failure == null) return dispatch(inRegion, new ApiRequest(operation, bytes, requestId));
           // The body was too large, or did not arrive in time.
           return CompletableFuture.completedFuture(ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
               "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.",
@@ -102,6 +100,22 @@ public final class KmsHttpServer {
         .thenApply(r -> response(requestId, r));
   }
 
+  /**
+   * The request body. One that arrived with the head is already strict: take its bytes without
+   * materialising a stream; otherwise collect it, at most {@code kms.http.max-request-bytes}.
+   */
+  private CompletionStage<byte[]> body(HttpRequest request) {
+    HttpEntity entity = request.entity();
+    if (entity instanceof HttpEntity.Strict strict) {
+      if (strict.getData().size() > settings.maxRequestBytes()) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException("body too large"));
+      }
+      return CompletableFuture.completedFuture(strict.getData().toArray());
+    }
+    return ApiContext.direct(entity.toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer))
+        .thenApply(s -> s.getData().toArray());
+  }
+
   private CompletionStage<ApiResponse> dispatch(String region, ApiRequest request) {
     if (region.equals(settings.region())) return api.handle(request);
     if (!settings.regions().contains(region)) {
@@ -109,7 +123,7 @@ public final class KmsHttpServer {
           "Credential should be scoped to a valid region. '" + region
               + "' is not a Region of this cluster " + settings.regions() + ".")));
     }
-    CompletionStage<ApiResponse> forwarded = AskPattern.ask(directory,
+    CompletionStage<ApiResponse> forwarded = ApiContext.ask(directory,
         replyTo -> new RegionDirectory.ForwardApiRequest(region, request, replyTo),
         settings.forwardTimeout(), system.scheduler());
     return forwarded.exceptionally(failure -> ErrorBodies.response(KmsError.unavailable(
@@ -117,7 +131,7 @@ public final class KmsHttpServer {
   }
 
   private CompletionStage<HttpResponse> health(String requestId) {
-    CompletionStage<RegionDirectory.ReachableRegions> reachable = AskPattern.ask(directory,
+    CompletionStage<RegionDirectory.ReachableRegions> reachable = ApiContext.ask(directory,
         RegionDirectory.GetReachableRegions::new, settings.askTimeout(), system.scheduler());
     return reachable.thenApply(r -> {
       ObjectNode body = Json.MAPPER.createObjectNode();

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /** ReplicateKey and UpdatePrimaryRegion (kms-api.md §5, DESIGN.md). */
 final class MultiRegionOperations {
@@ -70,7 +69,7 @@ final class MultiRegionOperations {
   private CompletionStage<Void> checkNewPrimary(String keyId, String target, String requestId) {
     ObjectNode describe = Json.MAPPER.createObjectNode().put("KeyId", keyId);
     ApiRequest forwarded = new ApiRequest("DescribeKey", Json.bytes(describe), requestId);
-    CompletionStage<ApiResponse> answer = AskPattern.ask(api.directory(),
+    CompletionStage<ApiResponse> answer = ApiContext.ask(api.directory(),
         replyTo -> new RegionDirectory.ForwardApiRequest(target, forwarded, replyTo),
         api.settings().forwardTimeout(), api.system().scheduler());
     String targetArn = api.settings().keyArn(target, keyId);
