@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "AWS KMS simulated across several AWS Regions, one Pekko Cluster node per Region.",
-    subcommands = {UpCommand.class, NodeCommand.class})
+    subcommands = {UpCommand.class, NodeCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -1,0 +1,157 @@
+package io.kmsregions.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The load bench: prepares every operation on endpoint A (and B, the baseline), then for each
+ * round runs each operation on A and then on B, so both see the same machine at nearly the same
+ * time, and prints each run, the final table per endpoint, the A/B ratios, and A's operations
+ * against A's no-op ceiling.
+ */
+public final class LoadBench {
+  private final List<String> ops;
+  private final int keys;
+  private final int rounds;
+  private final LoadRunner.Settings settings;
+  private final String transportName;
+  private final SigV4 signer;
+  private final PrintStream out;
+  private boolean halfMax;
+
+  /**
+   * After each closed-loop run, run the operation again open loop at half the throughput just
+   * measured (the "{@code op@half}" rows): latency at half the maximum, under the same conditions.
+   */
+  public LoadBench halfMax(boolean on) {
+    this.halfMax = on;
+    return this;
+  }
+
+  public LoadBench(List<String> ops, int keys, int rounds, LoadRunner.Settings settings, String transportName,
+      SigV4 signer, PrintStream out) {
+    Workloads.checkNames(ops);
+    this.ops = List.copyOf(ops);
+    this.keys = keys;
+    this.rounds = rounds;
+    this.settings = settings;
+    this.transportName = transportName;
+    this.signer = signer;
+    this.out = out;
+  }
+
+  /** The results of A, then (when there is a baseline) of B, each in operation order. */
+  public record Results(List<OpResult> a, List<OpResult> b) {}
+
+  public Results run(Endpoint a, Endpoint b) throws InterruptedException {
+    List<Endpoint> endpoints = b == null ? List.of(a) : List.of(a, b);
+    Map<String, Map<String, OpResult>> results = new LinkedHashMap<>();
+    Map<String, Map<String, Workloads.Prepared>> prepared = new LinkedHashMap<>();
+    List<KmsClient> clients = new ArrayList<>();
+    try (Transport transport = Transport.named(transportName, settings.concurrency())) {
+      for (Endpoint e : endpoints) {
+        KmsClient client = new KmsClient(e, signer, 16);
+        clients.add(client);
+        Workloads w = new Workloads(client, keys);
+        Map<String, Workloads.Prepared> p = new LinkedHashMap<>();
+        Map<String, OpResult> r = new LinkedHashMap<>();
+        out.printf(Locale.ROOT, "set-up %s (%s, signed for %s): %d key(s) per key kind%n", e.name(), e.uri(), e.region(), keys);
+        for (String op : ops) {
+          long t0 = System.nanoTime();
+          Workloads.Prepared pr = w.prepare(op);
+          p.put(op, pr);
+          if (pr.skipped() != null) {
+            out.printf(Locale.ROOT, "  %-18s skipped: %s%n", op, pr.skipped());
+            r.put(op, OpResult.skipped(e.name(), op, pr.skipped()));
+          } else {
+            out.printf(Locale.ROOT, "  %-18s ready: %d request(s) (%.1f s)%n", op, pr.calls().size(), (System.nanoTime() - t0) / 1e9);
+            r.put(op, new OpResult(e.name(), op));
+          }
+        }
+        prepared.put(e.name(), p);
+        results.put(e.name(), r);
+      }
+      out.printf(Locale.ROOT, "load: %s, %d worker(s), %s, %.0f s warm-up + %.0f s measured per run, %d round(s), client %s%n",
+          settings.rate() > 0 ? String.format(Locale.ROOT, "open loop at %.0f req/s", settings.rate()) : "closed loop",
+          settings.concurrency(), keys == 1 ? "one hot key" : keys + " keys", settings.warmupSeconds(),
+          settings.durationSeconds(), rounds, transport.name());
+      if (settings.warmupSeconds() > 0) {
+        // One untimed pass over every operation first, so the JIT has compiled the server's and
+        // the client's paths before round 1 (each run still has its own warm-up too).
+        long t0 = System.nanoTime();
+        LoadRunner.Settings pass = new LoadRunner.Settings(0, settings.warmupSeconds(), settings.concurrency(), settings.rate());
+        for (String op : ops) {
+          for (Endpoint e : endpoints) {
+            Workloads.Prepared pr = prepared.get(e.name()).get(op);
+            if (pr.skipped() == null) LoadRunner.run(transport, e, pr.calls(), pass, new OpResult(e.name(), op));
+          }
+        }
+        out.printf(Locale.ROOT, "warm-up pass over every operation: %.0f s%n", (System.nanoTime() - t0) / 1e9);
+      }
+      out.println(Report.HEADER);
+      for (int round = 1; round <= rounds; round++) {
+        for (String op : ops) {
+          for (Endpoint e : endpoints) {
+            Workloads.Prepared pr = prepared.get(e.name()).get(op);
+            if (pr.skipped() != null) continue;
+            OpResult once = new OpResult(e.name(), op);
+            LoadRunner.run(transport, e, pr.calls(), settings, once);
+            out.println(Report.row(once) + "   [round " + round + busy(once) + "]");
+            merge(results.get(e.name()).get(op), once);
+            if (halfMax && once.throughput() > 0) {
+              // Right after the closed loop found the maximum, the same operation open loop at half of it.
+              double rate = once.throughput() / 2;
+              OpResult half = new OpResult(e.name(), op + "@half");
+              LoadRunner.run(transport, e, pr.calls(),
+                  new LoadRunner.Settings(settings.warmupSeconds(), settings.durationSeconds(), settings.concurrency(), rate), half);
+              out.println(Report.row(half) + "   [round " + round + ", open loop at " + Report.rate(rate) + " req/s" + busy(half) + "]");
+              merge(results.get(e.name()).computeIfAbsent(op + "@half", k -> new OpResult(e.name(), k)), half);
+            }
+          }
+        }
+      }
+    } finally {
+      clients.forEach(KmsClient::close);
+    }
+    List<OpResult> ra = new ArrayList<>(results.get(a.name()).values());
+    List<OpResult> rb = b == null ? List.of() : new ArrayList<>(results.get(b.name()).values());
+    out.println();
+    out.println("== results" + (rounds > 1 ? " (all rounds)" : "") + " ==");
+    List<OpResult> all = new ArrayList<>(ra);
+    all.addAll(rb);
+    out.print(Report.table(all));
+    OpResult noop = ra.stream().filter(r -> r.op().equals("noop") && !r.isSkipped()).findFirst().orElse(null);
+    if (noop != null && noop.throughput() > 0) {
+      out.println();
+      out.println("== " + a.name() + " against its own no-op ceiling (" + Report.rate(noop.throughput()) + " req/s) ==");
+      for (OpResult r : ra) {
+        if (r.isSkipped() || r == noop) continue;
+        out.printf(Locale.ROOT, "%-18s %5.1f%% of noop%n", r.op(), 100 * r.throughput() / noop.throughput());
+      }
+    }
+    if (b != null) {
+      out.println();
+      out.println("== " + a.name() + " (A) / " + b.name() + " (B) ==");
+      out.print(Report.ratios(a.name(), ra, b.name(), rb));
+    }
+    return new Results(ra, rb);
+  }
+
+  private static void merge(OpResult into, OpResult once) {
+    into.add(once.histogram(), once.requests(), once.seconds(), once.errors(),
+        (long) (once.clientCpuMicrosPerRequest() * 1000 * once.requests()), once.busyCores(), once.ownCores());
+  }
+
+  private static String busy(OpResult r) {
+    double b = r.busyCores();
+    double own = r.ownCores();
+    String kernel = Double.isNaN(r.kernelShare()) ? ""
+        : String.format(Locale.ROOT, "; this JVM %.0f%% in the kernel", 100 * r.kernelShare());
+    return Double.isNaN(b) ? "" : String.format(Locale.ROOT, ", cores busy: %.2f, of which under test %.2f, others %.2f%s",
+        b, own, Math.max(0, b - own), kernel);
+  }
+}
