@@ -620,6 +620,13 @@ public final class KeyEntity
       return Effect().reply(c.replyTo(), failed(KmsError.notFound(
           "There is no replica of " + arn + " in " + target + ".")));
     }
+    if (k.outbox().stream().anyMatch(d -> d.region().equals(target)
+        && (d.kind() == Delivery.Kind.CREATE_REPLICA || d.kind() == Delivery.Kind.SYNC_SHARED_PROPERTIES))) {
+      // The target's replica is still being created (or has not received the material): it is
+      // not Enabled, so AWS refuses, and a Promote would only be refused later.
+      return Effect().reply(c.replyTo(), failed(KmsError.invalidState(
+          settings.keyArn(target, keyId) + " " + KeyState.Creating.phrase())));
+    }
     if (!k.pendingRotations().isEmpty()) {
       return Effect().reply(c.replyTo(), failed(new KmsError("ConflictException",
           "A rotation of " + arn + " is in progress; update the primary Region when it completes.")));

@@ -242,6 +242,12 @@ class MultiRegionKeyClusterTest {
     KeyMetadata replica = kms(US).replicateKey(b -> b.keyId(keyId).replicaRegion(EU)).replicaKeyMetadata();
     assertEquals(KeyState.CREATING, replica.keyState());
     byte[] ct = encrypt(US, keyId, "while eu-west-1 was down", Map.of());
+    // A replica still being created cannot become the primary (it is not Enabled).
+    KmsException creating = assertThrows(KmsException.class,
+        () -> kms(US).updatePrimaryRegion(b -> b.keyId(keyId).primaryRegion(EU)));
+    assertEquals("KMSInvalidStateException", creating.awsErrorDetails().errorCode());
+    assertEquals(arn(EU, keyId) + " is creating.", creating.awsErrorDetails().errorMessage());
+    assertEquals(KeyState.ENABLED, describe(US, keyId).keyState());
     cluster.restart(EU);
     clients.remove(EU);
     awaitConverged(keyId, US, List.of(US, EU));
