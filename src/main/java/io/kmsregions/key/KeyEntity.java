@@ -620,10 +620,10 @@ public final class KeyEntity
       return Effect().reply(c.replyTo(), failed(KmsError.notFound(
           "There is no replica of " + arn + " in " + target + ".")));
     }
-    if (k.outbox().stream().anyMatch(d -> d.region().equals(target)
-        && (d.kind() == Delivery.Kind.CREATE_REPLICA || d.kind() == Delivery.Kind.SYNC_SHARED_PROPERTIES))) {
-      // The target's replica is still being created (or has not received the material): it is
-      // not Enabled, so AWS refuses, and a Promote would only be refused later.
+    if (k.outbox().stream().anyMatch(d -> d.region().equals(target) && d.kind() == Delivery.Kind.CREATE_REPLICA)) {
+      // The target's replica does not exist yet: it is not Enabled, so AWS refuses, and a Promote
+      // would only be refused later. (A pending synchronisation is not enough to refuse: its
+      // acknowledgement may simply not have arrived; the target itself refuses if still Creating.)
       return Effect().reply(c.replyTo(), failed(KmsError.invalidState(
           settings.keyArn(target, keyId) + " " + KeyState.Creating.phrase())));
     }
