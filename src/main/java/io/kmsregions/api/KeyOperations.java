@@ -64,7 +64,6 @@ final class KeyOperations {
     Validate.policy(r.policy());
     List<Tag> tags = Validate.tags(r.tags());
     if (usage == null) {
-      final KeySpec s = spec;
       usage = spec.defaultUsage().orElseThrow(() -> new KmsException(KmsError.validation(
           "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.")));
     }

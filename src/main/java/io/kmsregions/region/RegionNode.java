@@ -2,7 +2,6 @@ package io.kmsregions.region;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 import io.kmsregions.KmsSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -118,10 +117,6 @@ public final class RegionNode {
   /** The HTTP port actually bound (differs from the spec's when it asked for port 0). */
   public int httpPort() {
     return binding.join().localAddress().getPort();
-  }
-
-  public boolean isUp() {
-    return Cluster.get(system).selfMember().status() == org.apache.pekko.cluster.MemberStatus.up();
   }
 
   /** Leaves the cluster and stops, running coordinated shutdown; waits up to {@code timeout}. */
