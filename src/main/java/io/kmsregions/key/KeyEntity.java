@@ -79,7 +79,8 @@ public final class KeyEntity
     @JsonSubTypes.Type(value = DisableKeyRotation.class, name = "DisableKeyRotation"),
     @JsonSubTypes.Type(value = RotateKeyOnDemand.class, name = "RotateKeyOnDemand"),
     @JsonSubTypes.Type(value = ReplicaDeleted.class, name = "ReplicaDeleted"),
-    @JsonSubTypes.Type(value = Due.class, name = "Due")
+    @JsonSubTypes.Type(value = Due.class, name = "Due"),
+    @JsonSubTypes.Type(value = ForcePromote.class, name = "ForcePromote")
   })
   public sealed interface Command extends CborSerializable {}
 
@@ -93,6 +94,21 @@ public final class KeyEntity
 
   /** Answers the key's current state (DescribeKey, and the cache of the crypto path). */
   public record GetKey(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /**
+   * The operator's forced promotion of this replica (DESIGN.md, failure model; beyond AWS, for
+   * study when the primary's Region is lost): this key becomes primary at an epoch above any that a
+   * concurrent handover could reach, and tells every other member. Answers the new state, or
+   * KMSInvalidStateException while the replica holds no material, ValidationException for a key
+   * that is not a multi-Region replica.
+   */
+  public record ForcePromote(ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /**
+   * Published on the node's event stream when this key stepped down after a forced promotion and
+   * had something the new primary does not (DESIGN.md: reported, never silently dropped).
+   */
+  public record ConflictsReported(String keyId, String newPrimaryRegion, long epoch, List<String> conflicts) {}
 
   /** ReplicateKey on the primary; answers the new replica's state ({@code Creating}). */
   public record ReplicateKey(
@@ -232,6 +248,23 @@ public final class KeyEntity
       MultiRegionConfiguration configuration) implements Event {}
 
   public record PrimaryConfirmed(List<Delivery> announcements) implements Event {}
+
+  /**
+   * This replica was forced to be primary at {@code configuration.epoch()}; {@code shared} is its
+   * view rewritten as a new generation; {@code synchronizations} tell every other member.
+   */
+  public record ForcedToPrimary(String previousPrimary, MultiRegionConfiguration configuration,
+      SharedProperties shared, List<Delivery> synchronizations) implements Event {}
+
+  /**
+   * A primary (or a key in the middle of a handover) learned of a higher epoch with another
+   * primary, and stepped down to a replica of it. {@code shared} is the new primary's shared
+   * properties when the message carried newer ones (else null); {@code conflicts} describes what
+   * this key had that the new primary does not (abandoned rotations, a superseded handover,
+   * deliveries dropped), empty when nothing was lost. Reported, never silently dropped.
+   */
+  public record PrimaryDemoted(MultiRegionConfiguration configuration, SharedProperties shared,
+      List<String> conflicts) implements Event {}
 
   public record KeyEnabled() implements Event {}
 
@@ -562,6 +595,7 @@ public final class KeyEntity
         .onCommand(EnableKeyRotation.class, this::onEnableKeyRotation)
         .onCommand(DisableKeyRotation.class, this::onDisableKeyRotation)
         .onCommand(RotateKeyOnDemand.class, this::onRotateKeyOnDemand)
+        .onCommand(ForcePromote.class, this::onForcePromote)
         .onCommand(Due.class, this::onDue);
     return builder.build();
   }
@@ -717,7 +751,7 @@ public final class KeyEntity
           : List.of();
       return Effect().persist(new KeyDeleted(notify))
           .thenRun(s -> {
-            cache.evict(keyId);
+            cache.deleted(keyId);
             manager.tell(new KeyManager.Unregistered(keyId));
             ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
                 new KeyManager.KeyDeleted(keyId)));
@@ -858,7 +892,8 @@ public final class KeyEntity
   }
 
   private ReplyEffect<Event, State> onSynchronizeSharedProperties(Key k, SynchronizeSharedProperties c) {
-    boolean newerShared = c.shared().version() > k.shared().version();
+    if (supersedesMyPrimacy(k, c.configuration())) return stepDown(k, c.configuration(), c.shared(), c.replyTo());
+    boolean newerShared = c.shared().isNewerThan(k.shared());
     MultiRegionConfiguration config =
         c.configuration().isNewerThan(k.multiRegion()) ? c.configuration() : null;
     if (newerShared) {
@@ -875,6 +910,7 @@ public final class KeyEntity
   }
 
   private ReplyEffect<Event, State> onSynchronizeConfiguration(Key k, SynchronizeConfiguration c) {
+    if (supersedesMyPrimacy(k, c.configuration())) return stepDown(k, c.configuration(), null, c.replyTo());
     if (!c.configuration().isNewerThan(k.multiRegion())) {
       return Effect().reply(c.replyTo(), new Delivered());
     }
@@ -898,10 +934,93 @@ public final class KeyEntity
     if (k.keyState() != KeyState.Enabled) {
       return Effect().reply(c.replyTo(), new Refused(arn(k) + " " + k.keyState().phrase()));
     }
-    SharedProperties shared = c.shared().version() > k.shared().version() ? c.shared() : null;
+    SharedProperties shared = c.shared().isNewerThan(k.shared()) ? c.shared() : null;
     return Effect().persist(new PromotedToPrimary(offered, shared))
         .thenRun(this::afterPersist)
         .thenReply(c.replyTo(), s -> new Delivered());
+  }
+
+  /**
+   * Whether {@code offered} names another primary at a higher epoch while this key acts as primary
+   * or is handing over: a forced promotion happened while this Region was away.
+   */
+  private boolean supersedesMyPrimacy(Key k, MultiRegionConfiguration offered) {
+    if (k.multiRegion() == null || offered.epoch() <= k.multiRegion().epoch()) return false;
+    if (offered.primaryRegion().equals(settings.region())) return false;
+    boolean handingOver = k.keyState() == KeyState.Updating;
+    return k.isPrimary() || handingOver;
+  }
+
+  private ReplyEffect<Event, State> stepDown(Key k, MultiRegionConfiguration offered, SharedProperties offeredShared,
+      ActorRef<DeliveryReply> replyTo) {
+    SharedProperties shared = offeredShared != null && offeredShared.isNewerThan(k.shared()) ? offeredShared : null;
+    List<String> conflicts = new ArrayList<>();
+    for (PendingRotation r : k.pendingRotations()) {
+      conflicts.add("rotation to material " + r.keyMaterialId() + " started " + r.startDate()
+          + " in " + settings.region() + " at epoch " + k.multiRegion().epoch()
+          + " was abandoned (never current, so no ciphertext used it)");
+    }
+    if (k.keyState() == KeyState.Updating) {
+      conflicts.add("handover of " + settings.region() + " to " + k.multiRegion().primaryRegion() + " at epoch "
+          + k.multiRegion().epoch() + " was superseded");
+    }
+    for (Delivery d : k.outbox()) {
+      if (d.kind() != Delivery.Kind.REPLICA_DELETED) {
+        conflicts.add("undelivered " + d.kind() + " to " + d.region() + " was dropped");
+      }
+    }
+    for (String m : k.multiRegion().members()) {
+      if (!offered.hasMember(m)) {
+        conflicts.add("member " + m + " known at epoch " + k.multiRegion().epoch()
+            + " is not a member at epoch " + offered.epoch());
+      }
+    }
+    if (offeredShared != null) {
+      for (KeyMaterial m : k.shared().materials()) {
+        if (offeredShared.material(m.keyMaterialId()) == null) {
+          conflicts.add("key material " + m.keyMaterialId() + " is unknown to the new primary "
+              + offered.primaryRegion());
+        }
+      }
+    }
+    if (!conflicts.isEmpty()) {
+      ctx.getLog().warn("{} in {} stepped down for {} (epoch {}); conflicts: {}", keyId, settings.region(),
+          offered.primaryRegion(), offered.epoch(), conflicts);
+    }
+    return Effect().persist(new PrimaryDemoted(offered, shared, conflicts))
+        .thenRun(this::afterPersist)
+        .thenRun(st -> {
+          if (!conflicts.isEmpty()) {
+            ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
+                new ConflictsReported(keyId, offered.primaryRegion(), offered.epoch(), conflicts)));
+          }
+        })
+        .thenReply(replyTo, s -> new Delivered());
+  }
+
+  private ReplyEffect<Event, State> onForcePromote(Key k, ForcePromote c) {
+    String arn = arn(k);
+    if (!k.isMultiRegion() || k.isPrimary()) {
+      return Effect().reply(c.replyTo(), failed(KmsError.validation(arn + " is not a multi-Region replica key.")));
+    }
+    if (k.shared().currentMaterial() == null || k.keyState() == KeyState.Creating) {
+      return Effect().reply(c.replyTo(), failed(KmsError.invalidState(arn + " " + k.keyState().phrase())));
+    }
+    // Above any epoch a concurrent handover (+1) or its abort (+2) could reach, and distinct per
+    // Region, so that two forced promotions from the same epoch never share one.
+    int index = Math.max(0, settings.regions().indexOf(settings.region()));
+    long epoch = k.multiRegion().epoch() + 1000 + index;
+    MultiRegionConfiguration next = k.multiRegion().forcedTo(settings.region(), epoch);
+    List<Delivery> syncs = new ArrayList<>();
+    long id = k.nextDeliveryId();
+    for (String member : next.members()) {
+      if (!member.equals(settings.region())) syncs.add(new Delivery(id++, member, Delivery.Kind.SYNC_SHARED_PROPERTIES, null));
+    }
+    ctx.getLog().warn("{} forced primary in {} at epoch {} (previous primary {})", keyId, settings.region(), epoch,
+        k.multiRegion().primaryRegion());
+    return Effect().persist(new ForcedToPrimary(k.multiRegion().primaryRegion(), next, k.shared().regenerated(epoch), syncs))
+        .thenRun(this::afterPersist)
+        .thenReply(c.replyTo(), s -> new KeyFound((Key) s));
   }
 
   private ReplyEffect<Event, State> onCompleteHandover(Key k, CompleteHandover c) {
@@ -1122,6 +1241,22 @@ public final class KeyEntity
         .onEvent(PrimaryConfirmed.class, (s, e) -> ((Key) s)
             .withKeyState(KeyState.Enabled)
             .withDeliveries(e.announcements()))
+        .onEvent(ForcedToPrimary.class, (s, e) -> {
+          Key k = (Key) s;
+          List<Delivery> kept = new ArrayList<>(k.outbox());
+          kept.removeIf(d -> d.kind() != Delivery.Kind.REPLICA_DELETED);
+          return k.toBuilder().multiRegion(e.configuration()).shared(e.shared()).outbox(kept)
+              .keyState(k.keyState() == KeyState.Updating ? KeyState.Enabled : k.keyState()).build()
+              .withDeliveries(e.synchronizations());
+        })
+        .onEvent(PrimaryDemoted.class, (s, e) -> {
+          Key k = (Key) s;
+          List<Delivery> kept = new ArrayList<>(k.outbox());
+          kept.removeIf(d -> d.kind() != Delivery.Kind.REPLICA_DELETED);
+          return k.toBuilder().multiRegion(e.configuration()).shared(e.shared() == null ? k.shared() : e.shared())
+              .outbox(kept).pendingRotations(List.of())
+              .keyState(k.keyState() == KeyState.Updating ? KeyState.Enabled : k.keyState()).build();
+        })
         .onEvent(KeyEnabled.class, (s, e) -> ((Key) s).withKeyState(KeyState.Enabled))
         .onEvent(KeyDisabled.class, (s, e) -> ((Key) s).withKeyState(KeyState.Disabled))
         .onEvent(DescriptionUpdated.class, (s, e) -> ((Key) s).toBuilder().description(e.description()).build())

@@ -66,4 +66,15 @@ public record MultiRegionConfiguration(
     }
     return new MultiRegionConfiguration(epoch + 1, version + 1, newPrimary, replicas);
   }
+
+  /**
+   * The configuration after {@code newPrimary} forced itself primary at {@code forcedEpoch}
+   * (DESIGN.md, failure model: beyond AWS, for study). The lost primary stays a member, as a
+   * replica, so that it learns the new epoch and steps down when it returns.
+   */
+  public MultiRegionConfiguration forcedTo(String newPrimary, long forcedEpoch) {
+    if (forcedEpoch <= epoch) throw new IllegalArgumentException("a forced epoch must grow: " + forcedEpoch);
+    MultiRegionConfiguration next = handedOverTo(newPrimary);
+    return new MultiRegionConfiguration(forcedEpoch, next.version, next.primaryRegion, next.replicaRegions);
+  }
 }

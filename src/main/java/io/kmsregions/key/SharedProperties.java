@@ -18,6 +18,10 @@ import java.util.List;
  * @param rotationPeriodInDays 90..2560 while enabled
  * @param nextRotationDate epoch milliseconds on the cluster clock; 0 when disabled
  * @param rotations completed rotations, oldest first
+ * @param generation 0, or the epoch of the forced promotion (DESIGN.md, failure model) that last
+ *     rewrote these properties. Shared properties are ordered by (generation, version): after a
+ *     forced promotion the new primary's view wins even over a higher version that the lost old
+ *     primary wrote meanwhile (which is then reported as a conflict, not silently merged)
  */
 public record SharedProperties(
     long version,
@@ -29,7 +33,8 @@ public record SharedProperties(
     boolean rotationEnabled,
     int rotationPeriodInDays,
     long nextRotationDate,
-    List<Rotation> rotations)
+    List<Rotation> rotations,
+    long generation)
     implements CborSerializable {
 
   /** One completed rotation (ListKeyRotations); {@code rotationType} AUTOMATIC or ON_DEMAND. */
@@ -42,7 +47,19 @@ public record SharedProperties(
 
   /** New shared properties without rotation history. */
   public SharedProperties(long version, KeySpec keySpec, KeyUsage keyUsage, Origin origin, List<KeyMaterial> materials) {
-    this(version, keySpec, keyUsage, origin, materials, null, false, 0, 0, List.of());
+    this(version, keySpec, keyUsage, origin, materials, null, false, 0, 0, List.of(), 0);
+  }
+
+  /** Whether these properties supersede {@code other}: a later generation, or a later version of it. */
+  public boolean isNewerThan(SharedProperties other) {
+    return other == null || generation > other.generation
+        || (generation == other.generation && version > other.version);
+  }
+
+  /** The same properties rewritten by a forced promotion at {@code epoch}: a new generation. */
+  public SharedProperties regenerated(long epoch) {
+    return new SharedProperties(version + 1, keySpec, keyUsage, origin, materials, currentKeyMaterialId,
+        rotationEnabled, rotationPeriodInDays, nextRotationDate, rotations, epoch);
   }
 
   /** The material new ciphertexts use, or null while none exists (PendingImport, Creating). */
@@ -66,13 +83,13 @@ public record SharedProperties(
   /** The same metadata without any material, as a replica in {@code Creating} first holds it. */
   public SharedProperties withoutMaterial() {
     return new SharedProperties(0, keySpec, keyUsage, origin, List.of(), null, rotationEnabled,
-        rotationPeriodInDays, nextRotationDate, List.of());
+        rotationPeriodInDays, nextRotationDate, List.of(), generation);
   }
 
   /** Rotation settings changed, at the next version. */
   public SharedProperties withRotation(boolean enabled, int periodInDays, long next) {
     return new SharedProperties(version + 1, keySpec, keyUsage, origin, materials, currentKeyMaterialId,
-        enabled, periodInDays, next, rotations);
+        enabled, periodInDays, next, rotations, generation);
   }
 
   /** {@code added} held by every member but not current yet, at the next version. */
@@ -81,7 +98,7 @@ public record SharedProperties(
     all.add(added);
     String current = currentMaterial() == null ? null : currentMaterial().keyMaterialId();
     return new SharedProperties(version + 1, keySpec, keyUsage, origin, all, current, rotationEnabled,
-        rotationPeriodInDays, nextRotationDate, rotations);
+        rotationPeriodInDays, nextRotationDate, rotations, generation);
   }
 
   /** {@code materialId} becomes current: a completed rotation, at the next version. */
@@ -89,7 +106,7 @@ public record SharedProperties(
     List<Rotation> all = new ArrayList<>(rotations);
     all.add(new Rotation(materialId, date, type));
     return new SharedProperties(version + 1, keySpec, keyUsage, origin, materials, materialId, rotationEnabled,
-        rotationPeriodInDays, next, all);
+        rotationPeriodInDays, next, all, generation);
   }
 
   /** How many rotations were on demand (at most 25 per key, kms-api.md §8). */

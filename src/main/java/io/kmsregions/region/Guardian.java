@@ -22,6 +22,15 @@ public final class Guardian {
   private Guardian() {}
 
   /**
+   * The node's admin side (issue 5): its endpoint, the Regions of the cluster, the link shaper when
+   * fault support is on (else null) and the laboratory's event log (else null).
+   *
+   * @param port the admin endpoint's port, or -1 for none
+   */
+  public record Admin(String host, int port, java.util.List<io.kmsregions.region.RegionSpec> regions,
+      io.kmsregions.admin.LinkShaper shaper, io.kmsregions.admin.NodeEventLog eventLog) {}
+
+  /**
    * @param binding completed with the HTTP binding, or failed if the port cannot be bound (the
    *     node then stops)
    * @param directoryRef completed with the node's {@link RegionDirectory}
@@ -31,9 +40,14 @@ public final class Guardian {
       String httpHost,
       int httpPort,
       CompletableFuture<ServerBinding> binding,
-      CompletableFuture<ActorRef<RegionDirectory.Command>> directoryRef) {
+      CompletableFuture<ActorRef<RegionDirectory.Command>> directoryRef,
+      Admin admin) {
     return Behaviors.setup(ctx -> {
       KeyCache cache = new KeyCache();
+      if (admin.eventLog() != null) {
+        cache.listen(admin.eventLog());
+        ctx.spawn(io.kmsregions.admin.MembershipRecorder.create(admin.eventLog()), "membership-recorder");
+      }
       ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings), "region-directory");
       directoryRef.complete(directory);
       // This Region's aliases and grants (never replicated); spawned before the keys, which tell
@@ -55,6 +69,18 @@ public final class Guardian {
               binding.complete(b);
             }
           });
+      if (admin.port() >= 0) {
+        var faults = new io.kmsregions.admin.Faults(system, settings.region(), admin.regions(), admin.shaper());
+        new io.kmsregions.admin.AdminServer(settings, system, keys, faults).bind(admin.host(), admin.port())
+            .whenComplete((b, failure) -> {
+              if (failure != null) {
+                system.log().error("Cannot serve the admin endpoint on {}:{}: {}", admin.host(), admin.port(),
+                    failure.getMessage());
+                binding.completeExceptionally(failure);
+                system.terminate();
+              }
+            });
+      }
       return Behaviors.empty();
     });
   }

@@ -5,6 +5,9 @@ import com.typesafe.config.ConfigFactory;
 import io.kmsregions.KmsSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.kmsregions.admin.LinkShaper;
+import io.kmsregions.admin.NodeEventLog;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,20 +64,65 @@ public final class RegionNode {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create the data folder of " + spec.name(), e);
     }
+    LinkShaper shaper = null;
+    if (config.getBoolean("kms.faults.enabled")) {
+      List<RegionSpec> sorted = all.stream().sorted(java.util.Comparator.comparing(RegionSpec::name)).toList();
+      int index = sorted.indexOf(sorted.stream().filter(r -> r.name().equals(spec.name())).findFirst().orElseThrow());
+      int arteryPort = freePort();
+      try {
+        // Artery binds an internal port; the shaper takes the canonical one (see LinkShaper).
+        shaper = LinkShaper.start(new InetSocketAddress(spec.clusterHost(), spec.clusterPort()),
+            new InetSocketAddress("127.0.0.1", arteryPort), address -> {
+              byte[] b = address.getAddress();
+              int i = b.length == 4 && b[0] == 127 && b[1] == 0 && b[2] == 0 ? (b[3] & 0xff) - 10 : -1;
+              return i >= 0 && i < sorted.size() ? sorted.get(i).name() : null;
+            });
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot listen on the cluster port " + spec.clusterHost() + ":" + spec.clusterPort()
+            + " of " + spec.name() + ": " + e.getMessage(), e);
+      }
+      config = ConfigFactory.parseMap(Map.of(
+              "pekko.remote.artery.advanced.test-mode", "on",
+              "pekko.remote.artery.bind.hostname", "127.0.0.1",
+              "pekko.remote.artery.bind.port", arteryPort,
+              "pekko.remote.artery.advanced.tcp.outbound-client-hostname", "127.0.0." + (10 + index)))
+          .withFallback(config);
+    }
+    String eventLogPath = config.getString("kms.lab.event-log");
+    NodeEventLog eventLog = eventLogPath.isBlank() ? null : new NodeEventLog(spec.name(), Path.of(eventLogPath));
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
-    ActorSystem<Void> system = ActorSystem.create(
-        Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
-            directory),
-        SYSTEM_NAME, config);
+    Guardian.Admin admin = new Guardian.Admin(config.getString("kms.admin.host"), config.getInt("kms.admin.port"),
+        all, shaper, eventLog);
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(
+          Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
+              directory, admin),
+          SYSTEM_NAME, config);
+    } catch (RuntimeException e) {
+      if (shaper != null) shaper.close();
+      throw e;
+    }
     RegionNode node = new RegionNode(spec, system, binding, directory);
+    LinkShaper s = shaper;
     system.getWhenTerminated().thenRun(() -> {
       IllegalStateException stopped = new IllegalStateException(spec.name() + " stopped");
       binding.completeExceptionally(stopped);
       node.up.completeExceptionally(stopped);
+      if (s != null) s.close();
+      if (eventLog != null) eventLog.close();
     });
     return node;
+  }
+
+  private static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The configuration that makes a node the node of {@code spec}. */
@@ -85,6 +133,8 @@ public final class RegionNode {
     c.put("kms.regions", all.stream().map(RegionSpec::name).toList());
     c.put("kms.http.host", spec.httpHost());
     c.put("kms.http.port", spec.httpPort());
+    c.put("kms.admin.host", "0.0.0.0".equals(spec.httpHost()) ? "127.0.0.1" : spec.httpHost());
+    c.put("kms.admin.port", spec.adminPort());
     c.put("pekko.remote.artery.canonical.hostname", spec.clusterHost());
     c.put("pekko.remote.artery.canonical.port", spec.clusterPort());
     c.put("pekko.cluster.multi-data-center.self-data-center", spec.name());

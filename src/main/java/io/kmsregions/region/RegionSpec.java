@@ -18,9 +18,17 @@ import java.util.stream.Stream;
  *   name = "eu-west-1"
  *   http { host = "127.0.0.1", port = 4567 }
  *   cluster { host = "127.0.0.1", port = 17356 }
+ *   admin { port = 5567 }          # optional; default: the HTTP port + 1000
  * </pre>
+ *
+ * @param adminPort the admin endpoint's port (status, faults; on the HTTP host), or -1 for none
  */
-public record RegionSpec(String name, String httpHost, int httpPort, String clusterHost, int clusterPort) {
+public record RegionSpec(String name, String httpHost, int httpPort, String clusterHost, int clusterPort, int adminPort) {
+
+  /** A Region without an admin endpoint. */
+  public RegionSpec(String name, String httpHost, int httpPort, String clusterHost, int clusterPort) {
+    this(name, httpHost, httpPort, clusterHost, clusterPort, -1);
+  }
 
   /** The Pekko address of this Region's node in the cluster {@code systemName}. */
   public String clusterAddress(String systemName) {
@@ -28,16 +36,39 @@ public record RegionSpec(String name, String httpHost, int httpPort, String clus
   }
 
   public RegionSpec withClusterHost(String host) {
-    return new RegionSpec(name, httpHost, httpPort, host, clusterPort);
+    return new RegionSpec(name, httpHost, httpPort, host, clusterPort, adminPort);
   }
 
   public RegionSpec withHttpHost(String host) {
-    return new RegionSpec(name, host, httpPort, clusterHost, clusterPort);
+    return new RegionSpec(name, host, httpPort, clusterHost, clusterPort, adminPort);
+  }
+
+  public RegionSpec withAdminPort(int port) {
+    return new RegionSpec(name, httpHost, httpPort, clusterHost, clusterPort, port);
+  }
+
+  /** The admin endpoint's base URL, e.g. {@code http://127.0.0.1:5566}. */
+  public String adminUrl() {
+    return "http://" + ("0.0.0.0".equals(httpHost) ? "127.0.0.1" : httpHost) + ":" + adminPort;
+  }
+
+  /** The KMS API's base URL, e.g. {@code http://127.0.0.1:4566}. */
+  public String httpUrl() {
+    return "http://" + ("0.0.0.0".equals(httpHost) ? "127.0.0.1" : httpHost) + ":" + httpPort;
+  }
+
+  /** The lines of a Region file for this spec (the format {@link #from} reads). */
+  public String toFileText() {
+    return "name = \"" + name + "\"\n"
+        + "http { host = \"" + httpHost + "\", port = " + httpPort + " }\n"
+        + "cluster { host = \"" + clusterHost + "\", port = " + clusterPort + " }\n"
+        + "admin { port = " + adminPort + " }\n";
   }
 
   public static RegionSpec from(Config c) {
-    return new RegionSpec(c.getString("name"), c.getString("http.host"), c.getInt("http.port"),
-        c.getString("cluster.host"), c.getInt("cluster.port"));
+    int http = c.getInt("http.port");
+    return new RegionSpec(c.getString("name"), c.getString("http.host"), http,
+        c.getString("cluster.host"), c.getInt("cluster.port"), c.hasPath("admin.port") ? c.getInt("admin.port") : http + 1000);
   }
 
   /**

@@ -1,0 +1,204 @@
+package io.kmsregions.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kmsregions.KmsSettings;
+import io.kmsregions.key.KeyEntity;
+import io.kmsregions.key.KeyManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The admin endpoint of one Region node: separate from the KMS API (its own port, loopback by
+ * default), for {@code kms-regions status}, {@code kms-regions fault} and the laboratory.
+ *
+ * <pre>
+ *   GET  /status                      this node's view: Regions (Up, unreachable, absent), faults,
+ *                                     and every key held here (?multiRegionOnly=true for mrk- keys)
+ *   POST /faults/partition            {"peer":"eu-west-1","direction":"both|outbound|inbound"}
+ *   POST /faults/heal                 {"peer":"eu-west-1"} or {} for every peer
+ *   POST /faults/latency              {"peer":"eu-west-1","delayMs":100,"jitterMs":10,"lossPercent":1}
+ *   POST /keys/force-promote          {"keyId":"mrk-…"}  (DESIGN.md, failure model; beyond AWS)
+ * </pre>
+ *
+ * Errors are {@code {"error": "..."}} with HTTP 400 (bad request) or 409 (refused by the key).
+ */
+public final class AdminServer extends AllDirectives {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final KmsSettings settings;
+  private final ActorSystem<?> system;
+  private final ActorRef<KeyManager.Command> keys;
+  private final Faults faults;
+  private final Duration timeout;
+
+  public AdminServer(KmsSettings settings, ActorSystem<?> system, ActorRef<KeyManager.Command> keys, Faults faults) {
+    this.settings = settings;
+    this.system = system;
+    this.keys = keys;
+    this.faults = faults;
+    this.timeout = settings.askTimeout();
+  }
+
+  /** Binds {@code host:port}; released in coordinated shutdown with the rest of the node. */
+  public CompletionStage<ServerBinding> bind(String host, int port) {
+    return Http.get(system).newServerAt(host, port).bind(route())
+        .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
+  }
+
+  Route route() {
+    return concat(
+        path("status", () -> get(() -> parameterOptional("multiRegionOnly", only ->
+            completeWithFuture(status(only.map(Boolean::parseBoolean).orElse(false)).thenApply(this::ok))))),
+        pathPrefix("faults", () -> post(() -> entity(
+            org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), body -> concat(
+                path("partition", () -> completeWithFuture(guard(body, b -> faults.partition(
+                    required(b, "peer"), Faults.Direction.valueOf(b.path("direction").asText("both")))))),
+                path("heal", () -> completeWithFuture(guard(body, b -> faults.heal(
+                    b.hasNonNull("peer") ? b.get("peer").asText() : null)))),
+                path("latency", () -> completeWithFuture(guard(body, b -> {
+                  faults.shape(required(b, "peer"), new LinkShaper.Shape(b.path("delayMs").asLong(0),
+                      b.path("jitterMs").asLong(0), b.path("lossPercent").asDouble(0)));
+                  return CompletableFuture.completedFuture(null);
+                }))))))),
+        path(org.apache.pekko.http.javadsl.server.PathMatchers.segment("keys").slash("force-promote"), () -> post(() -> entity(
+            org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
+            body -> completeWithFuture(forcePromote(body))))));
+  }
+
+  private interface FaultAction {
+    CompletionStage<Void> apply(JsonNode body);
+  }
+
+  private CompletionStage<HttpResponse> guard(String body, FaultAction action) {
+    try {
+      JsonNode b = body.isBlank() ? JSON.createObjectNode() : JSON.readTree(body);
+      return action.apply(b).thenApply(v -> ok(faultsNode()));
+    } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+      return CompletableFuture.completedFuture(error(400, e.getMessage()));
+    }
+  }
+
+  private static String required(JsonNode b, String field) {
+    if (!b.hasNonNull(field) || !b.get(field).isTextual()) throw new IllegalArgumentException("missing \"" + field + "\"");
+    return b.get(field).asText();
+  }
+
+  private CompletionStage<HttpResponse> forcePromote(String body) {
+    String keyId;
+    try {
+      keyId = required(JSON.readTree(body), "keyId");
+    } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+      return CompletableFuture.completedFuture(error(400, e.getMessage()));
+    }
+    return AskPattern.<KeyManager.Command, KeyEntity.KeyReply>ask(keys,
+            r -> new KeyManager.Route(keyId, new KeyEntity.ForcePromote(r)), timeout, system.scheduler())
+        .handle((reply, failure) -> {
+          if (failure != null) return error(503, "no answer from key " + keyId + ": " + failure.getMessage());
+          if (reply instanceof KeyEntity.KeyFound f) return ok(JSON.valueToTree(KeyStatus.of(f.key())));
+          KeyEntity.KeyFailed k = (KeyEntity.KeyFailed) reply;
+          return error(409, k.error().type() + ": " + k.error().message());
+        });
+  }
+
+  /** This node's view of the cluster and of its keys. */
+  CompletionStage<ObjectNode> status(boolean multiRegionOnly) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("region", settings.region());
+    n.put("pid", ProcessHandle.current().pid());
+    n.put("wall", System.currentTimeMillis());
+    var state = Cluster.get(system).state();
+    var unreachable = new java.util.HashSet<Member>();
+    state.getUnreachable().forEach(unreachable::add);
+    ArrayNode regions = n.putArray("regions");
+    for (String r : settings.regions()) {
+      ObjectNode row = regions.addObject();
+      row.put("region", r);
+      Member m = null;
+      for (Member x : state.getMembers()) if (x.dataCenter().equals(r)) m = x;
+      if (m == null) {
+        row.put("status", r.equals(settings.region()) ? "Joining" : "Absent");
+        row.put("reachable", false);
+      } else {
+        row.put("status", m.status().toString());
+        row.put("address", m.address().toString());
+        boolean reach = !unreachable.contains(m) && !state.getUnreachableDataCenters().contains(r);
+        row.put("reachable", r.equals(settings.region()) || reach);
+      }
+    }
+    n.set("faults", faultsNode());
+    return allKeys().thenApply(list -> {
+      ArrayNode ks = n.putArray("keys");
+      for (KeyEntity.Key k : list) {
+        if (multiRegionOnly && !k.isMultiRegion()) continue;
+        ks.add(JSON.valueToTree(KeyStatus.of(k)));
+      }
+      return n;
+    });
+  }
+
+  private JsonNode faultsNode() {
+    return JSON.valueToTree(faults.describe());
+  }
+
+  private CompletionStage<List<KeyEntity.Key>> allKeys() {
+    return page(null, new ArrayList<>());
+  }
+
+  private CompletionStage<List<KeyEntity.Key>> page(String after, List<KeyEntity.Key> acc) {
+    return AskPattern.<KeyManager.Command, KeyManager.KeyPage>ask(keys,
+            r -> new KeyManager.ListKeys(after, 1000, r), timeout, system.scheduler())
+        .thenCompose(p -> {
+          List<CompletableFuture<KeyEntity.KeyReply>> asks = new ArrayList<>();
+          for (String id : p.keyIds()) {
+            asks.add(AskPattern.<KeyManager.Command, KeyEntity.KeyReply>ask(keys,
+                r -> new KeyManager.Route(id, new KeyEntity.GetKey(r)), timeout, system.scheduler())
+                .toCompletableFuture());
+          }
+          return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            for (var a : asks) if (a.join() instanceof KeyEntity.KeyFound f) acc.add(f.key());
+            if (p.truncated() && !p.keyIds().isEmpty()) return page(p.keyIds().get(p.keyIds().size() - 1), acc);
+            return CompletableFuture.completedFuture(acc);
+          });
+        });
+  }
+
+  private HttpResponse ok(JsonNode body) {
+    try {
+      return HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body)));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return error(500, e.getMessage());
+    }
+  }
+
+  private static HttpResponse error(int status, String message) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("error", message);
+    return HttpResponse.create().withStatus(StatusCodes.get(status))
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, n.toString()));
+  }
+
+  @SuppressWarnings("unused")
+  private static String dc(ClusterEvent.MemberEvent e) {
+    return e.member().dataCenter();
+  }
+}
