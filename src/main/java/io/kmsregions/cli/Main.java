@@ -5,14 +5,16 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code kms-regions} command line. Subcommands: {@code up} (every Region of
- * {@code regions/} in one JVM) and {@code node} (one Region per process).
+ * {@code regions/}, each its own node process), {@code node} (one Region), {@code status},
+ * {@code fault} and {@code force-promote} (the failover laboratory by hand), {@code bench}.
  */
 @Command(
     name = "kms-regions",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "AWS KMS simulated across several AWS Regions, one Pekko Cluster node per Region.",
-    subcommands = {UpCommand.class, NodeCommand.class, BenchCommand.class})
+    subcommands = {UpCommand.class, NodeCommand.class, StatusCommand.class, FaultCommand.class, ForcePromoteCommand.class,
+        BenchCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

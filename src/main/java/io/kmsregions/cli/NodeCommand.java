@@ -31,6 +31,10 @@ final class NodeCommand implements Callable<Integer> {
       description = "Reach every Region's node at the host named like the Region (docker-compose service names).")
   boolean hostsAreRegionNames;
 
+  @Option(names = "--faults",
+      description = "Fault support for the laboratory and `kms-regions fault`: Artery test mode (partitions) and the link shaper (latency, loss); loopback clusters only.")
+  boolean faults;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -54,9 +58,10 @@ final class NodeCommand implements Callable<Integer> {
     var config = hostsAreRegionNames
         ? ConfigFactory.parseString("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
         : ConfigFactory.empty();
+    if (faults) config = config.withFallback(ConfigFactory.parseString("kms.faults.enabled = on"));
     RegionNode node = RegionNode.start(spec, regions, dataDir, config);
-    System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
-        spec.clusterHost(), spec.clusterPort(), dataDir.resolve(spec.name()));
+    System.out.printf("%-16s http://%s:%d  (cluster %s:%d, admin %s, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
+        spec.clusterHost(), spec.clusterPort(), spec.adminUrl(), dataDir.resolve(spec.name()));
     try {
       node.ready().toCompletableFuture().get(readyTimeout, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -1,23 +1,28 @@
 package io.kmsregions.cli;
 
 import com.typesafe.config.ConfigFactory;
-import io.kmsregions.region.RegionNode;
+import io.kmsregions.lab.RegionProcesses;
+import io.kmsregions.lab.SupervisorServer;
 import io.kmsregions.region.RegionSpec;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code up}: starts every Region of {@code regions/} in this JVM, one ActorSystem each. */
+/**
+ * {@code up}: starts every Region of {@code regions/} as its own {@code node} process (one JVM
+ * each, as in production, and so that {@code kms-regions fault crash} is a real {@code kill -9}),
+ * supervises them, and stops them all on Ctrl-C or SIGTERM.
+ */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start every Region defined in regions/ in one JVM, all in one cluster.")
+    description = "Start every Region defined in regions/, each as its own node process, all in one cluster.")
 final class UpCommand implements Callable<Integer> {
 
-  @Option(names = "--data-dir", defaultValue = "data", description = "Data folder; each Region uses DIR/<region> (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data-dir", defaultValue = "data", description = "Data folder; each Region uses DIR/<region>, logs go to DIR/logs (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
@@ -25,6 +30,14 @@ final class UpCommand implements Callable<Integer> {
 
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
+
+  @Option(names = "--supervisor-port", defaultValue = "4565",
+      description = "Loopback port where `kms-regions fault crash|restart|pause|resume` reach this supervisor (default: ${DEFAULT-VALUE}; -1: none).")
+  int supervisorPort;
+
+  @Option(names = "--node-jvm-options", split = " ", defaultValue = "-Xmx512m -XX:+UseSerialGC",
+      description = "JVM options of each node process (default: ${DEFAULT-VALUE}).")
+  List<String> nodeJvmOptions = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
@@ -35,42 +48,45 @@ final class UpCommand implements Callable<Integer> {
       System.err.println("kms-regions up: " + e.getMessage());
       return 2;
     }
-    List<RegionNode> nodes = new ArrayList<>();
     // One clock origin for every Region, so that a sped-up clock shows the same time everywhere.
     long origin = ConfigFactory.load().getLong("kms.clock.origin");
-    var shared = ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin));
-    for (RegionSpec r : regions) {
-      nodes.add(RegionNode.start(r, regions, dataDir, shared));
-      System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),
-          r.clusterHost(), r.clusterPort(), dataDir.resolve(r.name()));
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      // Pekko's own hook runs each node's coordinated shutdown; say when all are done.
-      for (RegionNode n : nodes) {
-        n.system().getWhenTerminated().toCompletableFuture().completeOnTimeout(null, 25, TimeUnit.SECONDS).join();
+    Path data = dataDir.toAbsolutePath();
+    RegionProcesses nodes = new RegionProcesses(regions, regionsDir.toAbsolutePath(), data, data.resolve("logs"),
+        nodeJvmOptions, Map.of("kms.clock.origin", Long.toString(origin == 0 ? System.currentTimeMillis() : origin)));
+    SupervisorServer supervisor = null;
+    if (supervisorPort >= 0) {
+      try {
+        supervisor = SupervisorServer.start(supervisorPort, nodes);
+      } catch (java.io.IOException e) {
+        System.err.println("kms-regions up: cannot listen on supervisor port " + supervisorPort + " (" + e.getMessage()
+            + "); is another `up` running? Use --supervisor-port.");
+        return 2;
       }
+    }
+    SupervisorServer s = supervisor;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      nodes.close();
+      if (s != null) s.close();
       System.out.println("kms-regions stopped");
       System.out.flush();
     }, "kms-regions-stopped"));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(readyTimeout);
-    try {
-      CompletableFuture.allOf(nodes.stream().map(n -> n.ready().toCompletableFuture())
-          .toArray(CompletableFuture[]::new)).get(readyTimeout, TimeUnit.SECONDS);
-      // Ready means every Region reaches every other, so a forwarded call does not meet a 503.
-      for (RegionNode n : nodes) {
-        while (n.reachableRegions().toCompletableFuture().get(5, TimeUnit.SECONDS).size() < regions.size() - 1) {
-          if (System.nanoTime() > deadline) throw new IllegalStateException(n.spec().name() + " does not reach every other Region");
-          Thread.sleep(100);
-        }
-      }
-    } catch (Exception e) {
-      System.err.println("kms-regions up: not every Region became ready: " + rootMessage(e));
-      nodes.forEach(n -> n.system().terminate());
-      return 1;
+    nodes.startAll();
+    for (RegionSpec r : regions) {
+      System.out.printf("%-16s http://%s:%d  (cluster %s:%d, admin %s, data %s, log %s)%n", r.name(), r.httpHost(),
+          r.httpPort(), r.clusterHost(), r.clusterPort(), r.adminUrl(), data.resolve(r.name()),
+          data.resolve("logs").resolve(r.name() + ".log"));
     }
-    System.out.println("kms-regions ready: " + regions.size() + " Regions serving the KMS API (Ctrl-C to stop)");
+    try {
+      // Ready means every Region reaches every other, so a forwarded call does not meet a 503.
+      nodes.awaitAllReady(Duration.ofSeconds(readyTimeout));
+    } catch (IllegalStateException e) {
+      System.err.println("kms-regions up: not every Region became ready: " + e.getMessage());
+      return 1; // the shutdown hook stops the nodes
+    }
+    System.out.println("kms-regions ready: " + regions.size() + " Regions serving the KMS API (Ctrl-C to stop)"
+        + (s == null ? "" : "; faults: kms-regions fault --help"));
     System.out.flush();
-    for (RegionNode n : nodes) n.system().getWhenTerminated().toCompletableFuture().join();
+    Thread.currentThread().join(); // until SIGTERM or Ctrl-C; the hook stops the nodes
     return 0;
   }
 
