@@ -51,7 +51,7 @@ public final class Availability {
         if (!inAny) free.add(o);
       }
       if (!ops.isEmpty() || history.regions().contains(region)) {
-        out.add(stats(history, settings, region, WindowStats.FAULT_FREE, "no fault",
+        out.add(stats(history, settings, region, WindowStats.FAULT_FREE, "outside faults",
             history.workloadStartT(), history.workloadEndT(), false, free, timelines));
       }
       for (FaultWindow w : windows) {

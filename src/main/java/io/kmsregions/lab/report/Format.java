@@ -33,6 +33,7 @@ final class Format {
   /** The success column: the judged rate, and the raw rate when they differ. */
   static String success(WindowStats s) {
     if (s.ownOutage() || s.judged() == s.ops()) return percent(s.successRate());
+    if (s.judged() == 0) return "not judged; all " + percent(s.successRate());
     return percent(s.judgedRate()) + " (all " + percent(s.successRate()) + ")";
   }
 

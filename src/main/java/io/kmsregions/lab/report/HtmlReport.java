@@ -46,13 +46,15 @@ public final class HtmlReport {
   private static final int LEFT = 190;
   private static final int RIGHT = 20;
   private static final int LANE = 74;
-  private static final int LANE_PLOT = 54;
+  /** Bar height at the tallest bucket; the strip above the bars holds the fault labels. */
+  private static final int LANE_PLOT = 44;
   private static final int KEY_BAND = 24;
   private static final Set<String> MARKED_CONTROLS =
       Set.of("ReplicateKey", "UpdatePrimaryRegion", "ForcePromote", "RotateKeyOnDemand", "ScheduleKeyDeletion",
           "CancelKeyDeletion");
   private static final String[] REGION_COLOURS = {
-    "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e", "#7f7f7f", "#393b79"
+    // No green or red: those mean success and failure in the lanes above.
+    "#1f77b4", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939", "#7b4173", "#3182bd", "#843c39"
   };
   private static final Map<String, String> FAULT_COLOURS = Map.of(
       "crash", "#d62728", "pause", "#ff7f0e", "partition", "#9467bd", "latency", "#17becf",
@@ -188,6 +190,7 @@ public final class HtmlReport {
       faultShades(h, history, region, x, top);
       bars(h, counts.get(region), t0, bucket, max, x, top, region);
       ticks(h, history, region, x, top);
+      faultLabels(h, history, region, x, top);
       h.append("</g>\n");
     }
     // Primary bands.
@@ -261,8 +264,15 @@ public final class HtmlReport {
           .append(esc(w.label() + ": " + Format.t(w.openT()) + " to " + Format.t(w.closeT())
               + (w.closedByEnd() ? " (never closed)" : " (" + w.closeAction() + ")") + paramsText(w)))
           .append("</title></rect>\n");
-      h.append("<text class=\"faultlabel\" x=\"").append(f(a + 3)).append("\" y=\"").append(top + 11)
-          .append("\" fill=\"").append(colour).append("\">").append(esc(w.label())).append("</text>\n");
+    }
+  }
+
+  /** Drawn after the bars so that they stay legible. */
+  private static void faultLabels(StringBuilder h, History history, String region, Scale x, int top) {
+    for (FaultWindow w : history.faultWindows()) {
+      if (!w.involves(region)) continue;
+      h.append("<text class=\"faultlabel\" x=\"").append(f(x.at(w.openT()) + 3)).append("\" y=\"").append(top + 11)
+          .append("\" fill=\"").append(faultColour(w.kind())).append("\">").append(esc(w.label())).append("</text>\n");
     }
   }
 
@@ -273,7 +283,7 @@ public final class HtmlReport {
   private static void bars(StringBuilder h, int[][] counts, long t0, long bucket, int max, Scale x, int top,
       String region) {
     if (counts == null) return;
-    int base = top + LANE_PLOT + 4;
+    int base = top + LANE_PLOT + 14;
     for (int b = 0; b < counts.length; b++) {
       int[] c = counts[b];
       if (c[0] + c[1] + c[2] == 0) continue;
@@ -509,7 +519,7 @@ public final class HtmlReport {
       "svg.timeline{font-size:11px;background:#fff;border:1px solid #ddd}",
       "svg .grid{stroke:#e4e4e4}svg .phase{stroke:#888;stroke-dasharray:6,3}svg .phaselabel{fill:#666}",
       "svg .lanelabel{font-size:13px;font-weight:600;dominant-baseline:middle}",
-      "svg .keylabel{font-size:11px}svg .section{font-size:11px;fill:#666}svg .faultlabel{font-weight:600}",
+      "svg .keylabel{font-size:11px}svg .section{font-size:11px;fill:#666}svg .faultlabel{font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px}",
       "svg .bandtext{fill:#fff;font-size:11px}",
       "table{border-collapse:collapse;font-size:13px;margin:6px 0}",
       "th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}th{background:#f3f3f3}",
