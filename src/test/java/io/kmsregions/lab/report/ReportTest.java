@@ -109,6 +109,17 @@ class ReportTest {
     assertNotNull(never.convergeNote());
   }
 
+  @Test
+  void anEmptyOrTornHistoryStillGivesAReportAndATable() {
+    History h = History.parse("{\"type\":\"scenario\",\"t\":0,\"name\":\"empty\",\"regions\":[\"us-east-1\"]}\n{\"type\":");
+    List<CheckResult> results = Checks.runAll(h, CheckSettings.defaults());
+    String html = HtmlReport.render(h, results, CheckSettings.defaults());
+    assertTrue(html.contains("data-region=\"us-east-1\""));
+    assertTrue(html.contains("History problems"), "the torn line is shown");
+    String text = SummaryTable.render(h, results);
+    assertTrue(text.contains("history problem: line 2"), text);
+  }
+
   private static int count(String s, String what) {
     int n = 0;
     for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) n++;
