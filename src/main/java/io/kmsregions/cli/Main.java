@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "AWS KMS simulated across several AWS Regions, one Pekko Cluster node per Region.",
     subcommands = {UpCommand.class, NodeCommand.class, StatusCommand.class, FaultCommand.class, ForcePromoteCommand.class,
+        LabCommand.class,
         BenchCommand.class})
 public final class Main implements Runnable {
 

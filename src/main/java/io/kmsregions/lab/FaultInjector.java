@@ -51,6 +51,13 @@ public final class FaultInjector {
     }
   }
 
+  /** SIGTERM: the node leaves the cluster and stops cleanly (a rolling restart's first half). */
+  public void stop(String region) {
+    spec(region);
+    if (processes == null) throw new IllegalArgumentException("stop needs the supervisor that started the nodes (`up` or `lab`)");
+    processes.stop(region);
+  }
+
   public void restart(String region) {
     spec(region);
     if (processes == null) {

@@ -72,6 +72,15 @@ public final class RegionProcesses implements AutoCloseable {
     return c;
   }
 
+  private synchronized Condition conditionOf(String region) {
+    return conditions.get(region);
+  }
+
+  private synchronized String exitValue(String region) {
+    Process p = processes.get(region);
+    return p == null || p.isAlive() ? "?" : Integer.toString(p.exitValue());
+  }
+
   public synchronized long pid(String region) {
     Process p = processes.get(region);
     return p == null ? -1 : p.pid();
@@ -176,6 +185,12 @@ public final class RegionProcesses implements AutoCloseable {
       if (p == null || !p.isAlive()) {
         throw new IllegalStateException(region + " node exited" + (p == null ? "" : " with " + p.exitValue())
             + "; see " + logDir.resolve(region + ".log"));
+      }
+      for (String other : mustReach) {
+        // A node it waits for died (say, its start failed): no point waiting for the timeout.
+        if (!other.equals(region) && condition(other) == Condition.CRASHED && conditionOf(other) == Condition.RUNNING) {
+          throw new IllegalStateException(other + " node exited with " + exitValue(other) + "; see " + logDir.resolve(other + ".log"));
+        }
       }
       String health = get(s.httpUrl() + "/health");
       if (health != null && mustReach.stream().allMatch(o -> o.equals(region) || health.contains("\"" + o + "\""))) return;

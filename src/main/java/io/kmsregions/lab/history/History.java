@@ -157,6 +157,12 @@ public final class History {
     return scenarioName;
   }
 
+  /** The {@code settings} object of the {@code scenario} record (empty when absent). */
+  public JsonNode scenarioSettings() {
+    JsonNode s = first("scenario");
+    return s == null ? mapper().createObjectNode() : s.path("settings");
+  }
+
   /** The scenario's Regions, followed by any other Region the records name, sorted. */
   public List<String> regions() {
     return regions;
