@@ -2,9 +2,7 @@ package io.kmsregions.cli;
 
 import io.kmsregions.lab.LabRunner;
 import io.kmsregions.lab.Scenario;
-import io.kmsregions.lab.check.CheckResult;
-import io.kmsregions.lab.check.CheckSettings;
-import io.kmsregions.lab.check.Checks;
+import io.kmsregions.lab.LabChecks;
 import io.kmsregions.lab.history.History;
 import io.kmsregions.lab.report.HtmlReport;
 import io.kmsregions.lab.report.SummaryTable;
@@ -35,29 +33,15 @@ final class LabCommand implements Callable<Integer> {
   /** Checks and reports a history; prints the summary table; exit 0 only if every check passed. */
   static int checkAndReport(Path history, Scenario scenario, Path out) throws java.io.IOException {
     History h = History.read(history);
-    CheckSettings settings = CheckSettings.defaults()
-        .withAvailabilityThreshold(scenario == null ? h.scenarioSettings().path("availabilityThreshold").asDouble(0.99)
-            : scenario.availabilityThreshold())
-        .withGraceMs(scenario == null ? h.scenarioSettings().path("availabilityGraceMs").asLong(10_000)
-            : scenario.availabilityGrace().toMillis());
-    List<String> checks = new ArrayList<>();
-    h.scenarioSettings().path("checks").forEach(c -> checks.add(c.asText()));
-    if (scenario != null) checks.clear();
-    if (scenario != null) checks.addAll(scenario.checks());
-    if (!checks.isEmpty()) {
-      List<String> names = new ArrayList<>(checks.stream().map(c -> c.equals("singlePrimary") ? "single-primary" : c).toList());
-      names.add("conflicts");
-      settings = settings.withEnabled(names);
-    }
-    List<CheckResult> results = Checks.runAll(h, settings);
+    LabChecks.Verdict v = LabChecks.run(h, scenario);
     System.out.println();
-    System.out.print(SummaryTable.render(h, results, settings, 10));
+    System.out.print(SummaryTable.render(h, v.results(), v.settings(), 10));
     Path report = out.resolve("report.html");
-    HtmlReport.write(h, results, settings, report);
-    boolean ok = Checks.allPassed(results);
+    HtmlReport.write(h, v.results(), v.settings(), report);
     System.out.println();
-    System.out.println((ok ? "PASS" : "FAIL") + "  report: " + report.toAbsolutePath() + "  history: " + history.toAbsolutePath());
-    return ok ? 0 : 1;
+    System.out.println((v.passed() ? "PASS" : "FAIL") + "  report: " + report.toAbsolutePath() + "  history: "
+        + history.toAbsolutePath());
+    return v.passed() ? 0 : 1;
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true,

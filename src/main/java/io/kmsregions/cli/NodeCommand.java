@@ -35,6 +35,10 @@ final class NodeCommand implements Callable<Integer> {
       description = "Fault support for the laboratory and `kms-regions fault`: Artery test mode (partitions) and the link shaper (latency, loss); loopback clusters only.")
   boolean faults;
 
+  @Option(names = "--exit-with-parent", hidden = true,
+      description = "Halt at once (as if killed) when the process that started this one dies: a supervisor's nodes never outlive it.")
+  boolean exitWithParent;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -59,6 +63,9 @@ final class NodeCommand implements Callable<Integer> {
         ? ConfigFactory.parseString("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
         : ConfigFactory.empty();
     if (faults) config = config.withFallback(ConfigFactory.parseString("kms.faults.enabled = on"));
+    if (exitWithParent) {
+      ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(137)));
+    }
     RegionNode node = RegionNode.start(spec, regions, dataDir, config);
     System.out.printf("%-16s http://%s:%d  (cluster %s:%d, admin %s, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
         spec.clusterHost(), spec.clusterPort(), spec.adminUrl(), dataDir.resolve(spec.name()));

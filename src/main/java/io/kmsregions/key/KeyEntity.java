@@ -108,7 +108,8 @@ public final class KeyEntity
    * Published on the node's event stream when this key stepped down after a forced promotion and
    * had something the new primary does not (DESIGN.md: reported, never silently dropped).
    */
-  public record ConflictsReported(String keyId, String newPrimaryRegion, long epoch, List<String> conflicts) {}
+  public record ConflictsReported(String keyId, String newPrimaryRegion, long epoch, List<String> conflicts)
+      implements CborSerializable {}
 
   /** ReplicateKey on the primary; answers the new replica's state ({@code Creating}). */
   public record ReplicateKey(
@@ -209,6 +210,12 @@ public final class KeyEntity
 
   /** Will never be applied (for example a Promote to a replica that is not Enabled). */
   public record Refused(String reason) implements DeliveryReply {}
+
+  /**
+   * Not applied: the receiver knows a higher epoch, {@code configuration}. A sender that still acts
+   * as primary steps down on it (DESIGN.md, forced promotion); any other sender drops the delivery.
+   */
+  public record Superseded(MultiRegionConfiguration configuration) implements DeliveryReply {}
 
   /** Not delivered this time: the Region is unreachable or did not answer in time. */
   public record Unreachable(String reason) implements DeliveryReply {}
@@ -893,12 +900,24 @@ public final class KeyEntity
 
   private ReplyEffect<Event, State> onSynchronizeSharedProperties(Key k, SynchronizeSharedProperties c) {
     if (supersedesMyPrimacy(k, c.configuration())) return stepDown(k, c.configuration(), c.shared(), c.replyTo());
+    if (isStale(k, c.configuration())) return Effect().reply(c.replyTo(), new Superseded(k.multiRegion()));
     boolean newerShared = c.shared().isNewerThan(k.shared());
     MultiRegionConfiguration config =
         c.configuration().isNewerThan(k.multiRegion()) ? c.configuration() : null;
     if (newerShared) {
+      // A new generation (a forced promotion) replaces this key's view wholesale: say what is lost.
+      List<String> lost = new ArrayList<>();
+      if (c.shared().generation() > k.shared().generation()) {
+        for (KeyMaterial m : k.shared().materials()) {
+          if (c.shared().material(m.keyMaterialId()) == null) {
+            lost.add("key material " + m.keyMaterialId() + " is unknown to the primary of generation "
+                + c.shared().generation() + " (" + c.configuration().primaryRegion() + ") and was dropped here");
+          }
+        }
+      }
       return Effect().persist(new SharedPropertiesSynchronized(c.shared(), config))
           .thenRun(this::afterPersist)
+          .thenRun(st -> reportConflicts(c.configuration(), lost))
           .thenReply(c.replyTo(), s -> new Delivered());
     }
     if (config != null) {
@@ -911,6 +930,7 @@ public final class KeyEntity
 
   private ReplyEffect<Event, State> onSynchronizeConfiguration(Key k, SynchronizeConfiguration c) {
     if (supersedesMyPrimacy(k, c.configuration())) return stepDown(k, c.configuration(), null, c.replyTo());
+    if (isStale(k, c.configuration())) return Effect().reply(c.replyTo(), new Superseded(k.multiRegion()));
     if (!c.configuration().isNewerThan(k.multiRegion())) {
       return Effect().reply(c.replyTo(), new Delivered());
     }
@@ -925,6 +945,9 @@ public final class KeyEntity
         && offered.primaryRegion().equals(settings.region()) && k.isPrimary()) {
       return Effect().reply(c.replyTo(), new Delivered()); // a retry of the Promote we applied
     }
+    // A primary that proposes a handover below the epoch this member knows was superseded by a
+    // forced promotion: it must step down, not abort back to primacy at a next epoch.
+    if (isStale(k, offered)) return Effect().reply(c.replyTo(), new Superseded(k.multiRegion()));
     // A Promote must raise the epoch: a newer member list at the same epoch names no new primary
     // (invariant 5: at most one primary per epoch).
     if (k.multiRegion() != null && offered.epoch() <= k.multiRegion().epoch()) {
@@ -951,8 +974,30 @@ public final class KeyEntity
     return k.isPrimary() || handingOver;
   }
 
+  /** Whether a message carrying {@code offered} comes from an epoch this key has left behind. */
+  private static boolean isStale(Key k, MultiRegionConfiguration offered) {
+    return k.multiRegion() != null && offered.epoch() < k.multiRegion().epoch();
+  }
+
   private ReplyEffect<Event, State> stepDown(Key k, MultiRegionConfiguration offered, SharedProperties offeredShared,
       ActorRef<DeliveryReply> replyTo) {
+    PrimaryDemoted demoted = demotion(k, offered, offeredShared);
+    return Effect().persist(demoted)
+        .thenRun(this::afterPersist)
+        .thenRun(st -> reportConflicts(offered, demoted.conflicts()))
+        .thenReply(replyTo, s -> new Delivered());
+  }
+
+  private void reportConflicts(MultiRegionConfiguration offered, List<String> conflicts) {
+    if (conflicts.isEmpty()) return;
+    ctx.getLog().warn("{} in {} stepped down for {} (epoch {}); conflicts: {}", keyId, settings.region(),
+        offered.primaryRegion(), offered.epoch(), conflicts);
+    ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
+        new ConflictsReported(keyId, offered.primaryRegion(), offered.epoch(), conflicts)));
+  }
+
+  /** What this key had that the primary of {@code offered} may lack: reported, never silently dropped. */
+  private PrimaryDemoted demotion(Key k, MultiRegionConfiguration offered, SharedProperties offeredShared) {
     SharedProperties shared = offeredShared != null && offeredShared.isNewerThan(k.shared()) ? offeredShared : null;
     List<String> conflicts = new ArrayList<>();
     for (PendingRotation r : k.pendingRotations()) {
@@ -978,24 +1023,15 @@ public final class KeyEntity
     if (offeredShared != null) {
       for (KeyMaterial m : k.shared().materials()) {
         if (offeredShared.material(m.keyMaterialId()) == null) {
-          conflicts.add("key material " + m.keyMaterialId() + " is unknown to the new primary "
-              + offered.primaryRegion());
+          boolean wasCurrent = k.shared().rotations().stream().anyMatch(r -> r.keyMaterialId().equals(m.keyMaterialId()))
+              || m.keyMaterialId().equals(k.shared().currentKeyMaterialId());
+          conflicts.add("key material " + m.keyMaterialId() + " is unknown to the new primary " + offered.primaryRegion()
+              + (wasCurrent ? "; it was current here, so ciphertexts made with it in " + settings.region()
+                  + " no longer decrypt anywhere" : "; it was never current, so no ciphertext used it"));
         }
       }
     }
-    if (!conflicts.isEmpty()) {
-      ctx.getLog().warn("{} in {} stepped down for {} (epoch {}); conflicts: {}", keyId, settings.region(),
-          offered.primaryRegion(), offered.epoch(), conflicts);
-    }
-    return Effect().persist(new PrimaryDemoted(offered, shared, conflicts))
-        .thenRun(this::afterPersist)
-        .thenRun(st -> {
-          if (!conflicts.isEmpty()) {
-            ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
-                new ConflictsReported(keyId, offered.primaryRegion(), offered.epoch(), conflicts)));
-          }
-        })
-        .thenReply(replyTo, s -> new Delivered());
+    return new PrimaryDemoted(offered, shared, conflicts);
   }
 
   private ReplyEffect<Event, State> onForcePromote(Key k, ForcePromote c) {
@@ -1052,6 +1088,16 @@ public final class KeyEntity
       return Effect().noReply();
     }
     failedAttempts = 0;
+    if (o.reply() instanceof Superseded sup) {
+      if (supersedesMyPrimacy(k, sup.configuration())) {
+        PrimaryDemoted demoted = demotion(k, sup.configuration(), null);
+        return Effect().persist(demoted)
+            .thenRun(this::afterPersist)
+            .thenRun(st -> reportConflicts(sup.configuration(), demoted.conflicts()))
+            .thenNoReply();
+      }
+      return complete(k, d, List.of());
+    }
     if (o.reply() instanceof Refused r) {
       ctx.getLog().warn("{} refused {} of {}: {}", d.region(), d.kind(), keyId, r.reason());
       if (d.kind() == Delivery.Kind.PROMOTE) {

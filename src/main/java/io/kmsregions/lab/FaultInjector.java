@@ -101,11 +101,27 @@ public final class FaultInjector {
     }
   }
 
-  /** Ends partitions and link shaping between {@code a} and {@code b}. */
-  public void heal(String a, String b) throws IOException {
+  /**
+   * Ends partitions and link shaping between {@code a} and {@code b}. A side that does not answer
+   * (crashed: a restarted node starts healed) is skipped.
+   *
+   * @return the Regions that did not answer
+   * @throws IOException if neither answers
+   */
+  public List<String> heal(String a, String b) throws IOException {
     requireTwo(a, b);
-    admin(a, "/faults/heal", body("peer", b));
-    admin(b, "/faults/heal", body("peer", a));
+    List<String> silent = new java.util.ArrayList<>();
+    IOException last = null;
+    for (String[] pair : new String[][] {{a, b}, {b, a}}) {
+      try {
+        admin(pair[0], "/faults/heal", body("peer", pair[1]));
+      } catch (IOException e) {
+        silent.add(pair[0]);
+        last = e;
+      }
+    }
+    if (silent.size() == 2) throw last;
+    return silent;
   }
 
   /** Ends every partition and all shaping, on every node that answers; returns the Regions that did not. */

@@ -51,8 +51,13 @@ public final class LabClient {
     return region;
   }
 
-  /** Calls {@code operation} (a TrentService operation) with {@code body}. */
+  /** Calls {@code operation} (a TrentService operation) with {@code body}, within the client timeout. */
   public Result call(String operation, ObjectNode body) {
+    return call(operation, body, timeout);
+  }
+
+  /** Calls {@code operation} with {@code body}, waiting at most {@code timeout} for the answer. */
+  public Result call(String operation, ObjectNode body, Duration timeout) {
     byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
     String amzDate = SigV4.amzDateNow();
     String target = "TrentService." + operation;

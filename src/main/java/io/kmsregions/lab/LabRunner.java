@@ -150,7 +150,7 @@ public final class LabRunner {
   private void awaitState(String region, String keyId, String state, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      LabClient.Result r = clients.get(region).call("DescribeKey", JSON.createObjectNode().put("KeyId", keyId));
+      LabClient.Result r = clients.get(region).call("DescribeKey", JSON.createObjectNode().put("KeyId", keyId), CONTROL_TIMEOUT);
       if (r.ok() && r.body().path("KeyMetadata").path("KeyState").asText().equals(state)) return;
       Thread.sleep(100);
     }
@@ -280,8 +280,11 @@ public final class LabRunner {
     }
   }
 
+  /** Control-plane calls wait longer than the workload's: a first CreateKey on a cold node may take seconds. */
+  private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
+
   private LabClient.Result control(String op, String region, String keyId, ObjectNode body, ObjectNode args) {
-    LabClient.Result r = clients.get(region).call(op, body);
+    LabClient.Result r = clients.get(region).call(op, body, CONTROL_TIMEOUT);
     ObjectNode n = history.record("control");
     String key = keyId != null ? keyId : r.ok() ? r.body().path("KeyMetadata").path("KeyId").asText(null) : null;
     n.put("id", history.nextId()).put("op", op).put("region", region).put("key", key).put("outcome", r.outcome());
@@ -500,7 +503,7 @@ public final class LabRunner {
           if (!finals.get(s.name()).containsKey(keyId)) continue;
           pool.execute(() -> {
             LabClient.Result d = clients.get(s.name()).call("Decrypt", JSON.createObjectNode()
-                .put("CiphertextBlob", r.path("ciphertext").asText()).put("KeyId", keyId));
+                .put("CiphertextBlob", r.path("ciphertext").asText()).put("KeyId", keyId), CONTROL_TIMEOUT);
             boolean ok = d.ok();
             String error = d.error();
             if (ok && r.hasNonNull("plaintextDigest")) {
@@ -521,7 +524,7 @@ public final class LabRunner {
             : r.path("args").path("replicaRegion").asText();
         String keyId = r.path("key").asText();
         pool.execute(() -> {
-          LabClient.Result d = clients.get(region).call("DescribeKey", JSON.createObjectNode().put("KeyId", keyId));
+          LabClient.Result d = clients.get(region).call("DescribeKey", JSON.createObjectNode().put("KeyId", keyId), CONTROL_TIMEOUT);
           verifyRecord("describe", region, keyId, r.path("id").asLong(), d.ok(), d.error());
           if (!d.ok()) failures.incrementAndGet();
         });

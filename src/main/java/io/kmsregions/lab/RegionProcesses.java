@@ -86,6 +86,25 @@ public final class RegionProcesses implements AutoCloseable {
     return p == null ? -1 : p.pid();
   }
 
+  /**
+   * This JVM's class path, for the node processes. A manifest-only jar (Maven Surefire's) is
+   * replaced by the entries of its Class-Path attribute.
+   */
+  public static String ownClasspath() {
+    String cp = System.getProperty("java.class.path");
+    if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) return cp;
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(cp)) {
+      var manifest = jar.getManifest();
+      String entries = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
+      if (entries == null || jar.getEntry("io/kmsregions/cli/Main.class") != null) return cp;
+      List<String> paths = new ArrayList<>();
+      for (String e : entries.trim().split("\\s+")) paths.add(Path.of(URI.create(e)).toString());
+      return String.join(java.io.File.pathSeparator, paths);
+    } catch (IOException | IllegalArgumentException e) {
+      return cp;
+    }
+  }
+
   /** Starts every Region's node (not waiting). */
   public synchronized void startAll() {
     for (RegionSpec s : specs) start(s.name());
@@ -101,8 +120,8 @@ public final class RegionProcesses implements AutoCloseable {
     cmd.add(java);
     cmd.addAll(jvmOptions);
     for (var e : properties.entrySet()) cmd.add("-D" + e.getKey() + "=" + e.getValue().replace("{region}", region));
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.kmsregions.cli.Main", "node",
-        "--region", s.name(), "--data-dir", dataDir.toString(), "--regions", regionsDir.toString(), "--faults"));
+    cmd.addAll(List.of("-cp", ownClasspath(), "io.kmsregions.cli.Main", "node",
+        "--region", s.name(), "--data-dir", dataDir.toString(), "--regions", regionsDir.toString(), "--faults", "--exit-with-parent"));
     try {
       Files.createDirectories(logDir);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -71,6 +71,8 @@ public final class Guardian {
           });
       if (admin.port() >= 0) {
         var faults = new io.kmsregions.admin.Faults(system, settings.region(), admin.regions(), admin.shaper());
+        // A node starts healed. (Artery's test state may outlive a node in the same JVM: tests, `up`.)
+        if (faults.enabled()) faults.heal(null);
         new io.kmsregions.admin.AdminServer(settings, system, keys, faults).bind(admin.host(), admin.port())
             .whenComplete((b, failure) -> {
               if (failure != null) {

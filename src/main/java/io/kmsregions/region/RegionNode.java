@@ -89,7 +89,8 @@ public final class RegionNode {
           .withFallback(config);
     }
     String eventLogPath = config.getString("kms.lab.event-log");
-    NodeEventLog eventLog = eventLogPath.isBlank() ? null : new NodeEventLog(spec.name(), Path.of(eventLogPath));
+    NodeEventLog eventLog = eventLogPath.isBlank() ? null
+        : new NodeEventLog(spec.name(), Path.of(eventLogPath.replace("{region}", spec.name())));
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);

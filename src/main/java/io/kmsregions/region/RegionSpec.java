@@ -68,7 +68,7 @@ public record RegionSpec(String name, String httpHost, int httpPort, String clus
   public static RegionSpec from(Config c) {
     int http = c.getInt("http.port");
     return new RegionSpec(c.getString("name"), c.getString("http.host"), http,
-        c.getString("cluster.host"), c.getInt("cluster.port"), c.hasPath("admin.port") ? c.getInt("admin.port") : http + 1000);
+        c.getString("cluster.host"), c.getInt("cluster.port"), c.hasPath("admin.port") ? c.getInt("admin.port") : (http + 1000 <= 65535 ? http + 1000 : -1));
   }
 
   /**

@@ -45,7 +45,8 @@ public final class ClusterProcess implements AutoCloseable {
       httpPorts.add(http);
       Files.writeString(dir.resolve(r + ".conf"), "name = \"" + r + "\"\n"
           + "http { host = \"127.0.0.1\", port = " + http + " }\n"
-          + "cluster { host = \"127.0.0.1\", port = " + TestCluster.freePort() + " }\n");
+          + "cluster { host = \"127.0.0.1\", port = " + TestCluster.freePort() + " }\n"
+          + "admin { port = " + TestCluster.freePort() + " }\n");
     }
     return httpPorts;
   }
@@ -100,9 +101,21 @@ public final class ClusterProcess implements AutoCloseable {
     }
   }
 
-  /** SIGKILL: no shutdown hook, no journal close, no cluster leave. */
+  /**
+   * SIGKILL to the process and every process it started (the node processes of {@code up}): no
+   * shutdown hook, no journal close, no cluster leave.
+   */
   public void kill() {
+    List<ProcessHandle> family = new ArrayList<>(process.descendants().toList());
+    family.forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
+    for (ProcessHandle h : family) {
+      try {
+        h.onExit().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // gone, or not ours to wait for
+      }
+    }
     try {
       process.waitFor(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

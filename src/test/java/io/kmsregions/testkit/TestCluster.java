@@ -75,7 +75,7 @@ public final class TestCluster implements AutoCloseable {
 
   public static TestCluster start(Path dataDir, List<String> regions, Config extra) {
     List<RegionSpec> specs = new ArrayList<>();
-    for (String r : regions) specs.add(new RegionSpec(r, "127.0.0.1", freePort(), "127.0.0.1", freePort()));
+    for (String r : regions) specs.add(new RegionSpec(r, "127.0.0.1", freePort(), "127.0.0.1", freePort(), freePort()));
     TestCluster cluster = new TestCluster(dataDir, specs, extra);
     for (RegionSpec s : specs) cluster.nodes.put(s.name(), cluster.launch(s));
     cluster.awaitConnected();
@@ -102,6 +102,11 @@ public final class TestCluster implements AutoCloseable {
 
   public int httpPort(String region) {
     return spec(region).httpPort();
+  }
+
+  /** The Region files' view of the cluster (ports included), e.g. for a {@code FaultInjector}. */
+  public List<RegionSpec> specs() {
+    return specs;
   }
 
   public URI endpoint(String region) {

@@ -1,0 +1,86 @@
+package io.kmsregions.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Scenario files: every shipped one reads; every mistake is named, never a stack trace. */
+class ScenarioTest {
+  private static final List<String> REGIONS = List.of("ap-southeast-2", "eu-west-1", "us-east-1");
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  static Stream<Path> shipped() throws Exception {
+    return Files.list(Path.of("conf", "scenarios")).filter(p -> p.toString().endsWith(".yaml")).sorted();
+  }
+
+  @ParameterizedTest
+  @MethodSource("shipped")
+  void everyShippedScenarioReads(Path file) {
+    Scenario s = Scenario.read(file, REGIONS);
+    assertEquals(file.getFileName().toString().replace(".yaml", ""), s.name(), "the file is named after the scenario");
+    assertTrue(!s.schedule().isEmpty() && !s.clients().isEmpty() && !s.keys().isEmpty(), s.name());
+    assertTrue(!s.description().isBlank(), s.name() + " says what it shows");
+  }
+
+  @Test
+  void sixScenariosShip() throws Exception {
+    List<String> names = shipped().map(p -> p.getFileName().toString()).toList();
+    assertEquals(List.of("force-promote.yaml", "handover-partitioned.yaml", "primary-crash.yaml",
+        "replicate-crash.yaml", "rolling-restart.yaml", "rotation-partitioned.yaml"), names);
+  }
+
+  private static final String VALID = String.join("\n",
+      "name: t",
+      "keys: [{ name: k, region: us-east-1, multiRegion: true, replicas: [eu-west-1] }]",
+      "workload: { duration: 10s, clients: [{ keys: [k], ops: [Encrypt], rate: 5 }] }",
+      "schedule: [{ at: 2s, crash: us-east-1 }, { at: 5s, restart: us-east-1 }]");
+
+  private static Scenario parse(String yaml) throws Exception {
+    return Scenario.parse(YAML.readTree(yaml), REGIONS);
+  }
+
+  @Test
+  void aValidScenarioAndItsDefaults() throws Exception {
+    Scenario s = parse(VALID);
+    assertEquals(REGIONS, s.regions(), "all Regions of regions/ by default");
+    assertEquals(Duration.ofSeconds(10), s.duration());
+    assertEquals(Scenario.ALL_CHECKS, s.checks());
+    assertEquals(2, s.schedule().size());
+    assertEquals("us-east-1", s.schedule().get(0).text("region"));
+    Scenario fast = s.faster(2);
+    assertEquals(Duration.ofSeconds(5), fast.duration());
+    assertEquals(Duration.ofMillis(2500), fast.schedule().get(1).at());
+  }
+
+  @Test
+  void mistakesAreNamed() {
+    assertMistake(VALID.replace("name: t", "nam: t"), "unknown scenario field \"nam\"");
+    assertMistake(VALID.replace("crash: us-east-1", "crash: mars-1"), "Region mars-1");
+    assertMistake(VALID.replace("at: 5s", "at: 50s"), "after the workload's end");
+    assertMistake(VALID.replace("crash: us-east-1", "explode: us-east-1"), "unknown step field explode");
+    assertMistake(VALID.replace("duration: 10s", "duration: ten"), "is not a duration");
+    assertMistake(VALID.replace("ops: [Encrypt]", "ops: [Encrypt, Frobnicate]"), "unknown client op Frobnicate");
+    assertMistake(VALID.replace("keys: [k], ops", "keys: [nope], ops"), "unknown key nope");
+    assertMistake(VALID.replace("rate: 5", "rate: -1"), "rate must be");
+    assertMistake(VALID.replace("{ at: 2s, crash: us-east-1 }", "{ crash: us-east-1 }"), "needs \"at\"");
+    assertMistake(VALID + "\nchecks: [convergence, vibes]", "unknown check vibes");
+    assertMistake(VALID.replace("multiRegion: true, ", ""), "not multiRegion");
+    assertMistake("- just\n- a list", "a YAML mapping");
+  }
+
+  private static void assertMistake(String yaml, String expected) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(yaml), yaml);
+    assertTrue(e.getMessage().contains(expected), "\"" + e.getMessage() + "\" should say " + expected);
+  }
+}
