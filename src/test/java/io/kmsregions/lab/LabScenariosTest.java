@@ -1,0 +1,57 @@
+package io.kmsregions.lab;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kmsregions.lab.history.History;
+import io.kmsregions.lab.report.HtmlReport;
+import io.kmsregions.lab.report.SummaryTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every shipped scenario, run for real in a short version (issue 5): its own cluster of node
+ * processes, real kill -9, SIGSTOP, Artery blackholes, the client workload and the schedule at
+ * {@link #SPEED} times the written pace; then every check the scenario asks for must pass.
+ */
+class LabScenariosTest {
+  /** The workload and schedule run this many times faster than written; settle times stay. */
+  static final double SPEED = 2.5;
+  private static final List<String> REGIONS = List.of("ap-southeast-2", "eu-west-1", "us-east-1");
+
+  static Stream<Path> shipped() throws Exception {
+    return ScenarioTest.shipped();
+  }
+
+  @ParameterizedTest
+  @MethodSource("shipped")
+  void theScenarioPassesItsChecks(Path file) throws Exception {
+    Scenario scenario = Scenario.read(file, REGIONS).faster(SPEED);
+    // Kept after the run (not a temporary folder), so that a failure can be read: history, report, node logs.
+    Path out = Path.of("target", "lab-tests", scenario.name());
+    deleteRecursively(out);
+    Path history = new LabRunner(scenario, new LabRunner.Options(out, Path.of("regions"),
+        List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), Duration.ofSeconds(3),
+        Duration.ofSeconds(150), "test", "test", System.out)).run();
+    History h = History.read(history);
+    LabChecks.Verdict v = LabChecks.run(h, scenario);
+    String table = SummaryTable.render(h, v.results(), v.settings(), 10);
+    System.out.println(table);
+    Path report = out.resolve("report.html");
+    HtmlReport.write(h, v.results(), v.settings(), report);
+    assertTrue(Files.readString(report).contains("<svg"), "the report draws its timeline");
+    assertTrue(h.ofType("complete").size() > 50, "the workload ran: " + h.ofType("complete").size() + " operations");
+    assertTrue(v.passed(), scenario.name() + " failed its checks; node logs in " + out.resolve("logs") + "\n" + table);
+  }
+
+  private static void deleteRecursively(Path p) throws java.io.IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> all = Files.walk(p)) {
+      for (Path x : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
+    }
+  }
+}
