@@ -20,10 +20,12 @@ public final class KeyStateTimeline {
 
   private final String key;
   private final List<JsonNode> changes;
+  private final History history;
 
   /** The timeline of {@code key} in {@code history}. */
   public KeyStateTimeline(History history, String key) {
     this.key = key;
+    this.history = history;
     List<JsonNode> l = new ArrayList<>();
     for (JsonNode n : history.ofType("keyState")) {
       if (key.equals(Json.text(n, "key")) && Json.text(n, "region") != null) l.add(n);
@@ -101,15 +103,26 @@ public final class KeyStateTimeline {
    * during each (an empty list when none, two or more when several claim it).
    */
   public List<Segment> primarySegments(long endT) {
-    List<Segment> out = new ArrayList<>();
-    Map<String, JsonNode> latest = new LinkedHashMap<>();
+    // A Region that is down (crashed, stopped, paused) claims nothing while it is down, whatever
+    // its last record said: the band breaks at every fault edge too.
     TreeMap<Long, List<JsonNode>> byT = new TreeMap<>();
     for (JsonNode n : changes) byT.computeIfAbsent(History.t(n), k -> new ArrayList<>()).add(n);
+    if (byT.isEmpty()) return List.of();
+    for (FaultWindow w : history.faultWindows()) {
+      byT.putIfAbsent(w.openT(), new ArrayList<>());
+      byT.putIfAbsent(w.closeT(), new ArrayList<>());
+    }
+    long first = byT.firstEntry().getValue().isEmpty() ? History.t(changes.get(0)) : byT.firstKey();
+    List<Segment> out = new ArrayList<>();
+    Map<String, JsonNode> latest = new LinkedHashMap<>();
     Long segStart = null;
     List<String> current = null;
     for (Map.Entry<Long, List<JsonNode>> e : byT.entrySet()) {
       for (JsonNode n : e.getValue()) latest.put(Json.text(n, "region"), n);
-      List<String> now = primaries(latest);
+      if (e.getKey() < first) continue;
+      List<String> now = new ArrayList<>(primaries(latest));
+      long t = e.getKey();
+      now.removeIf(r -> history.isDown(r, t));
       if (current == null || !current.equals(now)) {
         if (current != null) out.add(new Segment(segStart, e.getKey(), current));
         segStart = e.getKey();
