@@ -30,7 +30,6 @@ public final class KmsApi {
   private static final Logger log = LoggerFactory.getLogger(KmsApi.class);
   /** Operations of the KMS API that this version does not implement yet. */
   private static final Set<String> KNOWN_OPERATIONS = Set.of(
-      "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
       "CreateCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
       "DisconnectCustomKeyStore", "DeleteCustomKeyStore");
 
@@ -58,6 +57,7 @@ public final class KmsApi {
     operations.putAll(new CryptoOperations(context).operations());
     operations.putAll(new AliasOperations(context, aliases).operations());
     operations.putAll(new GrantOperations(context, grants).operations());
+    operations.putAll(new ImportOperations(context).operations());
   }
 
   /** The cryptographic operations whose use GetKeyLastUsage reports. */
