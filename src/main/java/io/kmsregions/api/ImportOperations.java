@@ -71,8 +71,8 @@ final class ImportOperations {
       KmsError e = ImportRules.getParametersError(k, api.arn(k));
       if (e != null) throw new KmsException(e);
       checkCapacity(k.shared().keySpec(), algorithm, spec);
-      long now = api.settings().clock().now();
-      return CompletableFuture.supplyAsync(() -> KeyMaterialImport.newParameters(algorithm, spec, now), api.blocking())
+      return CompletableFuture.supplyAsync(
+              () -> KeyMaterialImport.newParameters(algorithm, spec, api.settings().clock()::now), api.blocking())
           .thenCompose(p -> api.askKey(keyId, replyTo -> new KeyEntity.IssueImportParameters(p, replyTo))
               .thenApply(issued -> {
                 ObjectNode out = Json.MAPPER.createObjectNode();

@@ -60,6 +60,11 @@ public final class KmsApi {
     operations.putAll(new ImportOperations(context).operations());
   }
 
+  /** The default key policy of CreateKey (kms-api.md §4), for keys created outside the API (seeded keys). */
+  public String defaultPolicy() {
+    return context.defaultPolicy();
+  }
+
   /** The cryptographic operations whose use GetKeyLastUsage reports. */
   private static final Set<String> TRACKED = Set.of("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
       "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign",

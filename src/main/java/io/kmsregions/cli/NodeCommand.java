@@ -31,6 +31,10 @@ final class NodeCommand implements Callable<Integer> {
       description = "Reach every Region's node at the host named like the Region (docker-compose service names).")
   boolean hostsAreRegionNames;
 
+  @Option(names = "--seed", paramLabel = "FILE",
+      description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
+  Path seedFile;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -54,13 +58,22 @@ final class NodeCommand implements Callable<Integer> {
     var config = hostsAreRegionNames
         ? ConfigFactory.parseString("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
         : ConfigFactory.empty();
-    RegionNode node = RegionNode.start(spec, regions, dataDir, config);
+    RegionNode node;
+    try {
+      node = RegionNode.start(spec, regions, dataDir, UpCommand.seedConfig(seedFile).withFallback(config));
+    } catch (io.kmsregions.seed.SeedException e) {
+      System.err.println("kms-regions node: " + e.getMessage());
+      return 2;
+    }
     System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
         spec.clusterHost(), spec.clusterPort(), dataDir.resolve(spec.name()));
     try {
       node.ready().toCompletableFuture().get(readyTimeout, TimeUnit.SECONDS);
     } catch (Exception e) {
-      System.err.println("kms-regions node: " + spec.name() + " did not become ready: " + UpCommand.rootMessage(e));
+      Throwable root = UpCommand.rootCause(e);
+      System.err.println(root instanceof io.kmsregions.seed.SeedException
+          ? "kms-regions node: " + root.getMessage()
+          : "kms-regions node: " + spec.name() + " did not become ready: " + UpCommand.rootMessage(e));
       node.system().terminate();
       return 1;
     }

@@ -3,6 +3,7 @@ package io.kmsregions.cli;
 import com.typesafe.config.ConfigFactory;
 import io.kmsregions.region.RegionNode;
 import io.kmsregions.region.RegionSpec;
+import io.kmsregions.seed.SeedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
   Path regionsDir;
 
+  @Option(names = "--seed", paramLabel = "FILE",
+      description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
+  Path seedFile;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -38,9 +43,16 @@ final class UpCommand implements Callable<Integer> {
     List<RegionNode> nodes = new ArrayList<>();
     // One clock origin for every Region, so that a sped-up clock shows the same time everywhere.
     long origin = ConfigFactory.load().getLong("kms.clock.origin");
-    var shared = ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin));
+    var shared = seedConfig(seedFile).withFallback(
+        ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin)));
     for (RegionSpec r : regions) {
-      nodes.add(RegionNode.start(r, regions, dataDir, shared));
+      try {
+        nodes.add(RegionNode.start(r, regions, dataDir, shared));
+      } catch (SeedException e) {
+        System.err.println("kms-regions up: " + e.getMessage());
+        nodes.forEach(n -> n.system().terminate());
+        return 2;
+      }
       System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),
           r.clusterHost(), r.clusterPort(), dataDir.resolve(r.name()));
     }
@@ -64,7 +76,10 @@ final class UpCommand implements Callable<Integer> {
         }
       }
     } catch (Exception e) {
-      System.err.println("kms-regions up: not every Region became ready: " + rootMessage(e));
+      Throwable root = rootCause(e);
+      System.err.println(root instanceof SeedException
+          ? "kms-regions up: " + root.getMessage()
+          : "kms-regions up: not every Region became ready: " + rootMessage(e));
       nodes.forEach(n -> n.system().terminate());
       return 1;
     }
@@ -72,6 +87,17 @@ final class UpCommand implements Callable<Integer> {
     System.out.flush();
     for (RegionNode n : nodes) n.system().getWhenTerminated().toCompletableFuture().join();
     return 0;
+  }
+
+  /** {@code --seed FILE} as configuration ({@code kms.seed-file}); empty without it. */
+  static com.typesafe.config.Config seedConfig(Path seedFile) {
+    return seedFile == null ? ConfigFactory.empty()
+        : ConfigFactory.parseMap(java.util.Map.of("kms.seed-file", seedFile.toAbsolutePath().toString()));
+  }
+
+  static Throwable rootCause(Throwable e) {
+    while (e.getCause() != null) e = e.getCause();
+    return e;
   }
 
   static String rootMessage(Throwable e) {

@@ -162,4 +162,24 @@ public final class ImportRules {
     return currentGone && (k.keyState() == KeyState.Enabled || k.keyState() == KeyState.Disabled)
         ? KeyState.PendingImport : k.keyState();
   }
+
+  /**
+   * A replica's answer to newer shared properties of a key with imported material: the id of
+   * material it must import before it acknowledges them, or null to apply them now. New material
+   * reaches the replicas twice: first announced by its import on the primary (the replica does
+   * not know it yet, and learns its id), then as the rotation that will make it current. The
+   * second time, a replica that holds its current material but not the new one waits, so that no
+   * member encrypts with material another member lacks (DESIGN.md, rotations). A replica that
+   * holds no material at all (PendingImport) applies everything.
+   */
+  public static String awaitedImport(Key replica, SharedProperties incoming) {
+    if (replica.shared().origin() != Origin.EXTERNAL || replica.ownsSharedProperties()) return null;
+    KeyMaterial pending = pendingMaterial(incoming);
+    KeyMaterial local = replica.shared().currentMaterial();
+    if (pending == null || local == null) return null;
+    boolean known = replica.shared().material(pending.keyMaterialId()) != null;
+    ImportState imports = replica.importState();
+    return known && imports.holds(local.keyMaterialId()) && !imports.holds(pending.keyMaterialId())
+        ? pending.keyMaterialId() : null;
+  }
 }

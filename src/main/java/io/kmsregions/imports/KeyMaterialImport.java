@@ -52,9 +52,14 @@ public final class KeyMaterialImport {
     }
   }
 
-  /** New import parameters with a fresh wrapping key pair, valid 24 hours from {@code now}. */
-  public static ImportParameters newParameters(WrappingAlgorithm algorithm, WrappingKeySpec spec, long now) {
+  /**
+   * New import parameters with a fresh wrapping key pair, valid 24 hours from the time on
+   * {@code clock} once the pair exists (an RSA_4096 pair may take seconds to make).
+   */
+  public static ImportParameters newParameters(WrappingAlgorithm algorithm, WrappingKeySpec spec,
+      java.util.function.LongSupplier clock) {
     KeyMaterialGenerator.GeneratedMaterial pair = KeyMaterialGenerator.generate(spec.keySpec());
+    long now = clock.getAsLong();
     byte[] id = new byte[16];
     RANDOM.nextBytes(id);
     return new ImportParameters(HEX.formatHex(id), algorithm.name(), spec.name(), pair.secret(),

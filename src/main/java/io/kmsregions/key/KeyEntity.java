@@ -1016,17 +1016,13 @@ public final class KeyEntity
 
   private ReplyEffect<Event, State> onSynchronizeSharedProperties(Key k, SynchronizeSharedProperties c) {
     boolean newerShared = c.shared().version() > k.shared().version();
-    if (newerShared && k.shared().origin() == Origin.EXTERNAL) {
-      // A rotation to imported material this Region has not imported yet (kms-api.md §5): not
-      // acknowledged, so the primary keeps retrying and no member encrypts with the new material
-      // before every member holds it. It is acknowledged once this Region imports it.
-      KeyMaterial incoming = c.shared().currentMaterial();
-      KeyMaterial local = k.shared().currentMaterial();
-      if (incoming != null && local != null && !incoming.keyMaterialId().equals(local.keyMaterialId())
-          && k.importState().holds(local.keyMaterialId()) && !k.importState().holds(incoming.keyMaterialId())) {
-        return Effect().reply(c.replyTo(), new Unreachable(settings.region() + " has not imported key material "
-            + incoming.keyMaterialId() + " of " + keyId + " yet"));
-      }
+    String awaited = newerShared ? ImportRules.awaitedImport(k, c.shared()) : null;
+    if (awaited != null) {
+      // A rotation to imported material this Region knows but has not imported yet (kms-api.md
+      // §5): not acknowledged, so the primary keeps retrying and completes the rotation (makes the
+      // material current anywhere) only once this Region has imported it too.
+      return Effect().reply(c.replyTo(), new Unreachable(settings.region() + " has not imported key material "
+          + awaited + " of " + keyId + " yet"));
     }
     MultiRegionConfiguration config =
         c.configuration().isNewerThan(k.multiRegion()) ? c.configuration() : null;

@@ -32,6 +32,22 @@ public final class Guardian {
       int httpPort,
       CompletableFuture<ServerBinding> binding,
       CompletableFuture<ActorRef<RegionDirectory.Command>> directoryRef) {
+    return create(settings, httpHost, httpPort, binding, directoryRef, null, new CompletableFuture<>());
+  }
+
+  /**
+   * @param seed keys to create at start (issue 8, seeded keys), or null
+   * @param seeded completed with the number of this Region's seeded keys once they exist, or
+   *     failed with a {@link io.kmsregions.seed.SeedException} (a conflict)
+   */
+  public static Behavior<Void> create(
+      KmsSettings settings,
+      String httpHost,
+      int httpPort,
+      CompletableFuture<ServerBinding> binding,
+      CompletableFuture<ActorRef<RegionDirectory.Command>> directoryRef,
+      io.kmsregions.seed.SeedFile seed,
+      CompletableFuture<Integer> seeded) {
     return Behaviors.setup(ctx -> {
       KeyCache cache = new KeyCache();
       ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings), "region-directory");
@@ -44,6 +60,16 @@ public final class Guardian {
       ActorRef<KeyManager.Command> keys = ctx.spawn(KeyManager.create(settings, cache, directory), "keys");
       KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache, aliases, aliasCache, grants);
       ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
+      if (seed == null) {
+        seeded.complete(0);
+      } else {
+        new io.kmsregions.seed.SeedLoader(seed, settings, ctx.getSystem(), keys, aliases, aliasCache, api.defaultPolicy())
+            .load().whenComplete((n, failure) -> {
+              if (failure == null) seeded.complete(n);
+              else seeded.completeExceptionally(failure instanceof java.util.concurrent.CompletionException c
+                  && c.getCause() != null ? c.getCause() : failure);
+            });
+      }
       var system = ctx.getSystem();
       new KmsHttpServer(settings, system, api, directory).bind(httpHost, httpPort)
           .whenComplete((b, failure) -> {

@@ -32,6 +32,8 @@ public final class RegionNode {
   private final CompletableFuture<ServerBinding> binding;
   private final CompletableFuture<ActorRef<RegionDirectory.Command>> directory;
   private final CompletableFuture<Void> up = new CompletableFuture<>();
+  /** This Region's seeded keys exist (issue 8); 0 without a seed file. */
+  private final CompletableFuture<Integer> seeded = new CompletableFuture<>();
 
   private RegionNode(
       RegionSpec spec,
@@ -64,15 +66,25 @@ public final class RegionNode {
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
+    // A seed file is read before the node starts, so that an invalid one stops it at once.
+    String seedPath = config.getString("kms.seed-file");
+    io.kmsregions.seed.SeedFile seed = seedPath.isBlank() ? null
+        : io.kmsregions.seed.SeedFile.load(Path.of(seedPath), all.stream().map(RegionSpec::name).toList());
+    CompletableFuture<Integer> seeded = new CompletableFuture<>();
     ActorSystem<Void> system = ActorSystem.create(
         Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
-            directory),
+            directory, seed, seeded),
         SYSTEM_NAME, config);
     RegionNode node = new RegionNode(spec, system, binding, directory);
+    seeded.whenComplete((n, failure) -> {
+      if (failure == null) node.seeded.complete(n);
+      else node.seeded.completeExceptionally(failure);
+    });
     system.getWhenTerminated().thenRun(() -> {
       IllegalStateException stopped = new IllegalStateException(spec.name() + " stopped");
       binding.completeExceptionally(stopped);
       node.up.completeExceptionally(stopped);
+      node.seeded.completeExceptionally(stopped);
     });
     return node;
   }
@@ -102,9 +114,12 @@ public final class RegionNode {
     return system;
   }
 
-  /** Completes when this node is an Up member of the cluster and its HTTP endpoint is bound. */
+  /**
+   * Completes when this node is an Up member of the cluster, its HTTP endpoint is bound and its
+   * seeded keys exist; fails with a {@link io.kmsregions.seed.SeedException} on a seed conflict.
+   */
   public CompletionStage<ServerBinding> ready() {
-    return up.thenCombine(binding, (u, b) -> b);
+    return up.thenCombine(binding, (u, b) -> b).thenCombine(seeded, (b, n) -> b);
   }
 
   /** The Regions this node reaches now, itself excluded. */
