@@ -194,6 +194,52 @@ final class ImportOperations {
         });
   }
 
+  // ---- ListKeyRotations rows of keys with imported material (kms-api.md §2 ListKeyRotations, §7)
+
+  /**
+   * The rows of ListKeyRotations with ALL_KEY_MATERIAL, plus the material imported for a rotation
+   * that has not happened yet.
+   */
+  static List<io.kmsregions.key.SharedProperties.Rotation> withPendingMaterial(
+      Key k, List<io.kmsregions.key.SharedProperties.Rotation> rows) {
+    KeyMaterial pending = k.shared().origin() == io.kmsregions.key.Origin.EXTERNAL
+        ? ImportRules.pendingMaterial(k.shared()) : null;
+    if (pending == null) return rows;
+    List<io.kmsregions.key.SharedProperties.Rotation> all = new java.util.ArrayList<>(rows);
+    all.add(new io.kmsregions.key.SharedProperties.Rotation(pending.keyMaterialId(), 0, null));
+    return all;
+  }
+
+  /**
+   * KeyMaterialState (kms-api.md §7 "Key material ids"): CURRENT, NON_CURRENT, or for imported
+   * material waiting for RotateKeyOnDemand PENDING_ROTATION; on a multi-Region primary with
+   * replicas PENDING_MULTI_REGION_IMPORT_AND_ROTATION (the replicas must import it too).
+   */
+  static String keyMaterialState(Key k, String keyMaterialId) {
+    KeyMaterial current = k.shared().currentMaterial();
+    if (current != null && current.keyMaterialId().equals(keyMaterialId)) return "CURRENT";
+    KeyMaterial pending = k.shared().origin() == io.kmsregions.key.Origin.EXTERNAL
+        ? ImportRules.pendingMaterial(k.shared()) : null;
+    if (pending != null && pending.keyMaterialId().equals(keyMaterialId)) {
+      return k.isPrimary() && !k.multiRegion().replicaRegions().isEmpty()
+          ? "PENDING_MULTI_REGION_IMPORT_AND_ROTATION" : "PENDING_ROTATION";
+    }
+    return "NON_CURRENT";
+  }
+
+  /** ImportState, ExpirationModel, ValidTo and KeyMaterialDescription of imported material in this Region. */
+  static void describeImport(Key k, String keyMaterialId, ObjectNode row) {
+    if (k.shared().origin() != io.kmsregions.key.Origin.EXTERNAL) return;
+    ImportedKeyMaterial imported = k.importState().material(keyMaterialId);
+    row.put("ImportState", imported != null && imported.isImported() ? "IMPORTED" : "PENDING_IMPORT");
+    if (imported == null) return;
+    if (!imported.description().isEmpty()) row.put("KeyMaterialDescription", imported.description());
+    if (imported.isImported()) {
+      row.put("ExpirationModel", imported.expirationModel());
+      if (imported.validTo() > 0) row.put("ValidTo", KeyMetadataJson.epochSeconds(imported.validTo()));
+    }
+  }
+
   /** KeyMaterialId: 64 lowercase hex characters (kms-api.md §7 "Key material ids"). */
   private static void keyMaterialId(String id) {
     if (id == null) return;

@@ -402,8 +402,22 @@ class ImportKeyMaterialTest {
         "RSAES_OAEP_SHA_256", "RSA_2048", b -> b.importType(ImportType.NEW_KEY_MATERIAL))).awsErrorDetails().errorMessage();
     assertTrue(message.matches("New key material \\(id: [0-9a-f]{64}\\) cannot be imported into KMS key " + keyId
         + ", because another key material \\(id: " + second + "\\) is pending rotation\\."), message);
+    List<software.amazon.awssdk.services.kms.model.RotationsListEntry> rows = kms.listKeyRotations(b -> b.keyId(keyId)
+        .includeKeyMaterial("ALL_KEY_MATERIAL")).rotations();
+    assertEquals(2, rows.size());
+    assertEquals(first, rows.get(0).keyMaterialId());
+    assertEquals("CURRENT", rows.get(0).keyMaterialStateAsString());
+    assertEquals("IMPORTED", rows.get(0).importStateAsString());
+    assertEquals(second, rows.get(1).keyMaterialId());
+    assertEquals("PENDING_ROTATION", rows.get(1).keyMaterialStateAsString());
+    assertEquals("second", rows.get(1).keyMaterialDescription());
+    assertEquals(ExpirationModelType.KEY_MATERIAL_DOES_NOT_EXPIRE, rows.get(1).expirationModel());
     kms.rotateKeyOnDemand(b -> b.keyId(keyId));
     assertEquals(second, describe(US, keyId).currentKeyMaterialId());
+    var rotations = kms.listKeyRotations(b -> b.keyId(keyId)).rotations();
+    assertEquals(1, rotations.size());
+    assertEquals(second, rotations.get(0).keyMaterialId());
+    assertEquals("ON_DEMAND", rotations.get(0).rotationTypeAsString());
     SdkBytes fresh = kms.encrypt(b -> b.keyId(keyId).plaintext(bytes("new material"))).ciphertextBlob();
     assertEquals(second, kms.decrypt(b -> b.ciphertextBlob(fresh)).keyMaterialId());
     assertEquals(first, kms.decrypt(b -> b.ciphertextBlob(old)).keyMaterialId(), "old ciphertexts still decrypt");
