@@ -423,6 +423,30 @@ class ImportKeyMaterialTest {
     assertEquals(first, kms.decrypt(b -> b.ciphertextBlob(old)).keyMaterialId(), "old ciphertexts still decrypt");
   }
 
+  @Test
+  void importsTokensAndExpirySurviveARestartOfTheRegion() throws Exception {
+    String keyId = createExternal(EU, KeySpec.SYMMETRIC_DEFAULT, KeyUsageType.ENCRYPT_DECRYPT, false);
+    byte[] material = random(32);
+    Instant validTo = clusterNow().plus(Duration.ofHours(20)); // 10 s of real time
+    importMaterial(EU, keyId, material, "RSAES_OAEP_SHA_256", "RSA_2048", b -> b
+        .expirationModel(ExpirationModelType.KEY_MATERIAL_EXPIRES).validTo(validTo));
+    SdkBytes ciphertext = cluster.client(EU).encrypt(b -> b.keyId(keyId).plaintext(bytes("durable"))).ciphertextBlob();
+    GetParametersForImportResponse before = params(EU, keyId, "RSAES_OAEP_SHA_1", "RSA_2048");
+    cluster.crash(EU);
+    cluster.restart(EU);
+    KmsClient eu = cluster.client(EU);
+    assertEquals(KeyState.ENABLED, describe(EU, keyId).keyState(), "the import was persisted before it was answered");
+    assertEquals("durable", eu.decrypt(b -> b.ciphertextBlob(ciphertext)).plaintext().asUtf8String());
+    // A token issued before the restart still imports (re-importing the same material, same expiry)
+    eu.importKeyMaterial(b -> b.keyId(keyId).importToken(before.importToken())
+        .encryptedKeyMaterial(SdkBytes.fromByteArray(ImportWrapping.wrap("RSAES_OAEP_SHA_1", before.publicKey().asByteArray(), material)))
+        .expirationModel(ExpirationModelType.KEY_MATERIAL_EXPIRES).validTo(validTo));
+    // The expiry timer is armed again by the recovered key
+    TestCluster.await(Duration.ofSeconds(40), "the material expires after the restart",
+        () -> describe(EU, keyId).keyState() == KeyState.PENDING_IMPORT);
+    refused("KMSInvalidStateException", () -> eu.decrypt(b -> b.ciphertextBlob(ciphertext)));
+  }
+
   // ------------------------------------------------------------------ a multi-Region key across three Regions
 
   @Test
