@@ -92,6 +92,15 @@ public final class SeedLoader {
     if (s.keyUsage() != key.keyUsage()) return "it has key usage " + s.keyUsage() + ", the seed file " + key.keyUsage();
     if (s.origin() != key.origin()) return "it has origin " + s.origin() + ", the seed file " + key.origin();
     if (existing.isMultiRegion() != key.isMultiRegion()) return "multi-Region keys differ";
+    if (existing.isMultiRegion()) {
+      // Members added at run time (ReplicateKey) are fine; a Region the file adds to an existing
+      // key set is not: the other members would never learn of it.
+      for (String r : key.regions()) {
+        if (!existing.multiRegion().hasMember(r)) {
+          return "its key set has no member in " + r + " (add replicas with ReplicateKey, not in the seed file)";
+        }
+      }
+    }
     for (SeedFile.Version v : key.versions()) {
       if (s.material(v.keyMaterialId()) == null) {
         return "it does not have the seeded key material " + v.keyMaterialId() + " (different material)";

@@ -181,6 +181,30 @@ class SeededKeysTest {
     }
   }
 
+  @Test
+  void whatCountsAsAConflictWithAnExistingKey() throws Exception {
+    String material = "    material:\n      - base64: " + b64(random(32)) + "\n";
+    SeedFile.SeededKey twoRegions = SeedFile.load(write("two.yaml", "keys:\n  - keyId: " + MRK
+        + "\n    regions: [us-east-1, eu-west-1]\n" + material), TestCluster.DEFAULT_REGIONS).keys().get(0);
+    SeedFile.SeededKey threeRegions = SeedFile.load(write("three.yaml", "keys:\n  - keyId: " + MRK
+        + "\n    regions: [us-east-1, eu-west-1, ap-southeast-2]\n" + material), TestCluster.DEFAULT_REGIONS).keys().get(0);
+    io.kmsregions.key.SharedProperties shared = new io.kmsregions.key.SharedProperties(1,
+        io.kmsregions.key.KeySpec.SYMMETRIC_DEFAULT, io.kmsregions.key.KeyUsage.ENCRYPT_DECRYPT,
+        io.kmsregions.key.Origin.AWS_KMS, SeedFile.materials(twoRegions, 0));
+    io.kmsregions.key.KeyEntity.Key existing = new io.kmsregions.key.KeyEntity.Key(MRK, US, 0, "changed", "{}", List.of(),
+        io.kmsregions.key.KeyState.Disabled, shared,
+        new io.kmsregions.key.MultiRegionConfiguration(2, 3, EU, List.of(US)), List.of(), 0);
+    // A changed description, state or primary Region is the user's business, not a conflict
+    assertEquals(null, SeedLoader.conflict(existing, twoRegions));
+    // A Region the file adds to the key set is
+    assertTrue(SeedLoader.conflict(existing, threeRegions).contains("no member in ap-southeast-2"));
+    // as are other material and another spec
+    SeedFile.SeededKey otherMaterial = SeedFile.load(write("other.yaml", "keys:\n  - keyId: " + MRK
+        + "\n    regions: [us-east-1]\n    material:\n      - base64: " + b64(random(32)) + "\n"),
+        TestCluster.DEFAULT_REGIONS).keys().get(0);
+    assertTrue(SeedLoader.conflict(existing, otherMaterial).contains("different material"));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private static String seedYaml(byte[] v1, byte[] v2, byte[] hmac, byte[] imported, KeyPair rsa) {
