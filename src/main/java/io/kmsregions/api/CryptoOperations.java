@@ -224,7 +224,8 @@ final class CryptoOperations {
     if (!KeyArns.isKeyId(header.keyId())) throw new KmsException(KmsError.invalidCiphertext());
     return api.key(header.keyId()).thenApply(k -> {
       symmetricMaterial(k, operation, s.algorithm() == null ? null : algorithm.name());
-      KeyMaterial material = k.shared().material(header.keyMaterialId());
+      // Imported material this Region does not hold (deleted or expired here) cannot decrypt.
+      KeyMaterial material = k.usableMaterial(header.keyMaterialId());
       if (material == null) throw new KmsException(KmsError.invalidCiphertext());
       try {
         byte[] plaintext = SymmetricCiphertext.decrypt(header, material.secret(), s.blob(),
@@ -602,7 +603,7 @@ final class CryptoOperations {
       default -> KmsError.invalidState(arn + " " + k.keyState().phrase());
     };
     if (stateError != null) throw new KmsException(stateError);
-    KeyMaterial current = k.shared().currentMaterial();
+    KeyMaterial current = k.usableCurrentMaterial();
     if (current == null) throw new KmsException(KmsError.invalidState(arn + " " + KeyState.PendingImport.phrase()));
     return current;
   }

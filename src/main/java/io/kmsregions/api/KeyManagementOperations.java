@@ -262,6 +262,7 @@ final class KeyManagementOperations {
             api.arn(k) + " has key spec " + k.shared().keySpec() + ", which does not support rotation."));
       }
       List<SharedProperties.Rotation> rows = all ? k.shared().allMaterialRows() : k.shared().rotations();
+      if (all) rows = ImportOperations.withPendingMaterial(k, rows);
       Pages.check(from, rows.size());
       ObjectNode out = Json.MAPPER.createObjectNode();
       ArrayNode list = out.putArray("Rotations");
@@ -270,8 +271,8 @@ final class KeyManagementOperations {
         ObjectNode e = list.addObject();
         e.put("KeyId", api.arn(k));
         e.put("KeyMaterialId", rot.keyMaterialId());
-        e.put("KeyMaterialState", rot.keyMaterialId().equals(k.shared().currentMaterial().keyMaterialId())
-            ? "CURRENT" : "NON_CURRENT");
+        e.put("KeyMaterialState", ImportOperations.keyMaterialState(k, rot.keyMaterialId()));
+        ImportOperations.describeImport(k, rot.keyMaterialId(), e);
         if (rot.rotationType() != null) {
           e.put("RotationDate", KeyMetadataJson.epochSeconds(rot.rotationDate()));
           e.put("RotationType", rot.rotationType());

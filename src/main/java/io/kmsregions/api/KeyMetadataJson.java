@@ -55,7 +55,22 @@ final class KeyMetadataJson {
         && (shared.origin() == Origin.AWS_KMS || shared.origin() == Origin.EXTERNAL)) {
       m.put("CurrentKeyMaterialId", current.keyMaterialId());
     }
+    if (shared.origin() == Origin.EXTERNAL) importedMaterial(k, m);
     return m;
+  }
+
+  /**
+   * ExpirationModel and ValidTo of a key with imported material (kms-api.md §3): shown while this
+   * Region holds its current material; ValidTo is the earliest expiry of the materials it holds.
+   */
+  private static void importedMaterial(Key k, ObjectNode m) {
+    KeyMaterial current = k.shared().currentMaterial();
+    io.kmsregions.imports.ImportedKeyMaterial imported =
+        current == null ? null : k.importState().material(current.keyMaterialId());
+    if (imported == null || !imported.isImported()) return;
+    m.put("ExpirationModel", imported.expirationModel());
+    long validTo = k.importState().earliestExpiry();
+    if (validTo > 0) m.put("ValidTo", epochSeconds(validTo));
   }
 
   static ObjectNode configuration(Key k, KmsSettings settings) {

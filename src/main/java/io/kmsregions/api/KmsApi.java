@@ -30,7 +30,6 @@ public final class KmsApi {
   private static final Logger log = LoggerFactory.getLogger(KmsApi.class);
   /** Operations of the KMS API that this version does not implement yet. */
   private static final Set<String> KNOWN_OPERATIONS = Set.of(
-      "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
       "CreateCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
       "DisconnectCustomKeyStore", "DeleteCustomKeyStore");
 
@@ -58,6 +57,12 @@ public final class KmsApi {
     operations.putAll(new CryptoOperations(context).operations());
     operations.putAll(new AliasOperations(context, aliases).operations());
     operations.putAll(new GrantOperations(context, grants).operations());
+    operations.putAll(new ImportOperations(context).operations());
+  }
+
+  /** The default key policy of CreateKey (kms-api.md §4), for keys created outside the API (seeded keys). */
+  public String defaultPolicy() {
+    return context.defaultPolicy();
   }
 
   /** The cryptographic operations whose use GetKeyLastUsage reports. */

@@ -39,6 +39,10 @@ final class NodeCommand implements Callable<Integer> {
       description = "Halt at once (as if killed) when the process that started this one dies: a supervisor's nodes never outlive it.")
   boolean exitWithParent;
 
+  @Option(names = "--seed", paramLabel = "FILE",
+      description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
+  Path seedFile;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -66,13 +70,22 @@ final class NodeCommand implements Callable<Integer> {
     if (exitWithParent) {
       ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(137)));
     }
-    RegionNode node = RegionNode.start(spec, regions, dataDir, config);
+    RegionNode node;
+    try {
+      node = RegionNode.start(spec, regions, dataDir, UpCommand.seedConfig(seedFile).withFallback(config));
+    } catch (io.kmsregions.seed.SeedException e) {
+      System.err.println("kms-regions node: " + e.getMessage());
+      return 2;
+    }
     System.out.printf("%-16s http://%s:%d  (cluster %s:%d, admin %s, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
         spec.clusterHost(), spec.clusterPort(), spec.adminUrl(), dataDir.resolve(spec.name()));
     try {
       node.ready().toCompletableFuture().get(readyTimeout, TimeUnit.SECONDS);
     } catch (Exception e) {
-      System.err.println("kms-regions node: " + spec.name() + " did not become ready: " + UpCommand.rootMessage(e));
+      Throwable root = UpCommand.rootCause(e);
+      System.err.println(root instanceof io.kmsregions.seed.SeedException
+          ? "kms-regions node: " + root.getMessage()
+          : "kms-regions node: " + spec.name() + " did not become ready: " + UpCommand.rootMessage(e));
       node.system().terminate();
       return 1;
     }

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.kmsregions.lab.RegionProcesses;
 import io.kmsregions.lab.SupervisorServer;
 import io.kmsregions.region.RegionSpec;
+import io.kmsregions.seed.SeedException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
   Path regionsDir;
 
+  @Option(names = "--seed", paramLabel = "FILE",
+      description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
+  Path seedFile;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -51,8 +56,20 @@ final class UpCommand implements Callable<Integer> {
     // One clock origin for every Region, so that a sped-up clock shows the same time everywhere.
     long origin = ConfigFactory.load().getLong("kms.clock.origin");
     Path data = dataDir.toAbsolutePath();
+    Map<String, String> props = new java.util.HashMap<>();
+    props.put("kms.clock.origin", Long.toString(origin == 0 ? System.currentTimeMillis() : origin));
+    if (seedFile != null) {
+      try {
+        // Read once here, so that an invalid file stops `up` before any node starts.
+        io.kmsregions.seed.SeedFile.load(seedFile, regions.stream().map(RegionSpec::name).toList());
+      } catch (SeedException e) {
+        System.err.println("kms-regions up: " + e.getMessage());
+        return 2;
+      }
+      props.put("kms.seed-file", seedFile.toAbsolutePath().toString());
+    }
     RegionProcesses nodes = new RegionProcesses(regions, regionsDir.toAbsolutePath(), data, data.resolve("logs"),
-        nodeJvmOptions, Map.of("kms.clock.origin", Long.toString(origin == 0 ? System.currentTimeMillis() : origin)));
+        nodeJvmOptions, props);
     SupervisorServer supervisor = null;
     if (supervisorPort >= 0) {
       try {
@@ -80,14 +97,34 @@ final class UpCommand implements Callable<Integer> {
       // Ready means every Region reaches every other, so a forwarded call does not meet a 503.
       nodes.awaitAllReady(Duration.ofSeconds(readyTimeout));
     } catch (IllegalStateException e) {
-      System.err.println("kms-regions up: not every Region became ready: " + e.getMessage());
-      return 1; // the shutdown hook stops the nodes
+      // A node that refused to start (a seed conflict, a port taken) said why: say that, on one line.
+      String reason = null;
+      for (RegionSpec r : regions) {
+        if (nodes.condition(r.name()) == RegionProcesses.Condition.CRASHED && nodes.startFailure(r.name()) != null) {
+          reason = nodes.startFailure(r.name());
+        }
+      }
+      System.err.println("kms-regions up: " + (reason != null ? reason : "not every Region became ready: " + e.getMessage()));
+      nodes.close();
+      if (s != null) s.close();
+      return 1;
     }
     System.out.println("kms-regions ready: " + regions.size() + " Regions serving the KMS API (Ctrl-C to stop)"
         + (s == null ? "" : "; faults: kms-regions fault --help"));
     System.out.flush();
     Thread.currentThread().join(); // until SIGTERM or Ctrl-C; the hook stops the nodes
     return 0;
+  }
+
+  /** {@code --seed FILE} as configuration ({@code kms.seed-file}); empty without it. */
+  static com.typesafe.config.Config seedConfig(Path seedFile) {
+    return seedFile == null ? ConfigFactory.empty()
+        : ConfigFactory.parseMap(java.util.Map.of("kms.seed-file", seedFile.toAbsolutePath().toString()));
+  }
+
+  static Throwable rootCause(Throwable e) {
+    while (e.getCause() != null) e = e.getCause();
+    return e;
   }
 
   static String rootMessage(Throwable e) {

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.kmsregions.CborSerializable;
 import io.kmsregions.KmsSettings;
+import io.kmsregions.imports.ImportParameters;
+import io.kmsregions.imports.ImportRules;
+import io.kmsregions.imports.ImportState;
+import io.kmsregions.imports.ImportedKeyMaterial;
 import io.kmsregions.region.RegionDirectory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,7 +84,10 @@ public final class KeyEntity
     @JsonSubTypes.Type(value = RotateKeyOnDemand.class, name = "RotateKeyOnDemand"),
     @JsonSubTypes.Type(value = ReplicaDeleted.class, name = "ReplicaDeleted"),
     @JsonSubTypes.Type(value = Due.class, name = "Due"),
-    @JsonSubTypes.Type(value = ForcePromote.class, name = "ForcePromote")
+    @JsonSubTypes.Type(value = ForcePromote.class, name = "ForcePromote"),
+    @JsonSubTypes.Type(value = IssueImportParameters.class, name = "IssueImportParameters"),
+    @JsonSubTypes.Type(value = ImportKeyMaterial.class, name = "ImportKeyMaterial"),
+    @JsonSubTypes.Type(value = DeleteImportedKeyMaterial.class, name = "DeleteImportedKeyMaterial")
   })
   public sealed interface Command extends CborSerializable {}
 
@@ -148,8 +155,33 @@ public final class KeyEntity
 
   public record RotateKeyOnDemand(ActorRef<KeyReply> replyTo) implements ApiCommand {}
 
-  /** Timers of the cluster clock (internal): a deletion window or a rotation period may be over. */
-  public enum Due implements Command { DELETION, ROTATION }
+  /**
+   * Timers of the cluster clock (internal): a deletion window, a rotation period or the validity
+   * of imported key material may be over.
+   */
+  public enum Due implements Command { DELETION, ROTATION, IMPORT_EXPIRY }
+
+  // Imported key material (Origin EXTERNAL; kms-api.md §2, §5, §7). The API does the slow
+  // cryptography (key pair generation, unwrapping) off the actor; the key checks its state and
+  // the token again and persists.
+
+  /** GetParametersForImport: keep {@code parameters} (fresh wrapping key pair) until they expire. */
+  public record IssueImportParameters(ImportParameters parameters, ActorRef<KeyReply> replyTo)
+      implements ApiCommand {}
+
+  /**
+   * ImportKeyMaterial with material the API unwrapped with the parameters of {@code tokenId} and
+   * checked against the key spec.
+   *
+   * @param publicKey of asymmetric material; null otherwise
+   * @param importType NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL or null (the default)
+   * @param requestedKeyMaterialId the request's KeyMaterialId, or null
+   */
+  public record ImportKeyMaterial(String tokenId, ImportedKeyMaterial material, byte[] publicKey,
+      String importType, String requestedKeyMaterialId, ActorRef<KeyReply> replyTo) implements ApiCommand {}
+
+  /** DeleteImportedKeyMaterial in this Region; {@code keyMaterialId} null means the current one. */
+  public record DeleteImportedKeyMaterial(String keyMaterialId, ActorRef<KeyReply> replyTo) implements ApiCommand {}
 
   /** A message from another Region's member of the same multi-Region key set. */
   public sealed interface ReplicationCommand extends Command {
@@ -312,6 +344,24 @@ public final class KeyEntity
   public record RotationCompleted(SharedProperties shared, List<Delivery> synchronizations)
       implements Event {}
 
+  /** GetParametersForImport issued these parameters (independent of other Regions). */
+  public record ImportParametersIssued(ImportParameters parameters) implements Event {}
+
+  /**
+   * This Region imported {@code material}. {@code shared} is set (and the replicas told) when the
+   * import introduced the material to the key set: the first import, or new material for a
+   * rotation; null for a re-import of known material.
+   */
+  public record KeyMaterialImported(ImportedKeyMaterial material, SharedProperties shared,
+      List<Delivery> synchronizations, KeyState keyState) implements Event {}
+
+  /**
+   * This Region's copies of these imported materials are gone: deleted by
+   * DeleteImportedKeyMaterial, or {@code expired} at their ValidTo on the cluster clock.
+   */
+  public record ImportedKeyMaterialDeleted(List<String> keyMaterialIds, KeyState keyState, boolean expired)
+      implements Event {}
+
   // ---------------------------------------------------------------- state
 
   /** A key actor's state: nothing yet, a key, or a deleted key. */
@@ -366,7 +416,8 @@ public final class KeyEntity
       long nextDeliveryId,
       long deletionDate,
       int pendingWindowInDays,
-      List<PendingRotation> pendingRotations)
+      List<PendingRotation> pendingRotations,
+      ImportState imports)
       implements State {
 
     public Key {
@@ -375,12 +426,47 @@ public final class KeyEntity
       pendingRotations = pendingRotations == null ? List.of() : List.copyOf(pendingRotations);
     }
 
+    /** A key without import state (every origin but EXTERNAL, and EXTERNAL before any import). */
+    public Key(String keyId, String region, long creationDate, String description, String policy,
+        List<Tag> tags, KeyState keyState, SharedProperties shared, MultiRegionConfiguration multiRegion,
+        List<Delivery> outbox, long nextDeliveryId, long deletionDate, int pendingWindowInDays,
+        List<PendingRotation> pendingRotations) {
+      this(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion, outbox,
+          nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, null);
+    }
+
+    /** This Region's imports (Origin EXTERNAL); empty for other keys. */
+    public ImportState importState() {
+      return imports == null ? ImportState.EMPTY : imports;
+    }
+
+    /**
+     * The material with this id as this Region can use it, or null. For Origin EXTERNAL the shared
+     * properties name the material and this Region's {@link #importState} holds the secret, if it
+     * imported the material and it has not expired or been deleted here.
+     */
+    public KeyMaterial usableMaterial(String keyMaterialId) {
+      return usable(shared.material(keyMaterialId));
+    }
+
+    /** The current material as this Region can use it (see {@link #usableMaterial}), or null. */
+    public KeyMaterial usableCurrentMaterial() {
+      return usable(shared.currentMaterial());
+    }
+
+    private KeyMaterial usable(KeyMaterial m) {
+      if (m == null || shared.origin() != Origin.EXTERNAL) return m;
+      ImportedKeyMaterial imported = importState().material(m.keyMaterialId());
+      return imported == null || !imported.isImported() ? null
+          : new KeyMaterial(m.keyMaterialId(), imported.secret(), m.publicKey(), m.createdAt());
+    }
+
     /** A key with no deletion scheduled and no rotation under way. */
     public Key(String keyId, String region, long creationDate, String description, String policy,
         List<Tag> tags, KeyState keyState, SharedProperties shared, MultiRegionConfiguration multiRegion,
         List<Delivery> outbox, long nextDeliveryId) {
       this(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion, outbox,
-          nextDeliveryId, 0, 0, List.of());
+          nextDeliveryId, 0, 0, List.of(), null);
     }
 
     public boolean isMultiRegion() {
@@ -449,12 +535,14 @@ public final class KeyEntity
     private List<Delivery> outbox;
     private int pendingWindowInDays;
     private List<PendingRotation> pendingRotations;
+    private ImportState imports;
 
     Builder(Key k) {
       keyId = k.keyId; region = k.region; creationDate = k.creationDate; description = k.description;
       policy = k.policy; tags = k.tags; keyState = k.keyState; shared = k.shared; multiRegion = k.multiRegion;
       outbox = k.outbox; nextDeliveryId = k.nextDeliveryId; deletionDate = k.deletionDate;
       pendingWindowInDays = k.pendingWindowInDays; pendingRotations = k.pendingRotations;
+      imports = k.imports;
     }
 
     Builder description(String v) { description = v; return this; }
@@ -467,10 +555,11 @@ public final class KeyEntity
     Builder nextDeliveryId(long v) { nextDeliveryId = v; return this; }
     Builder deletion(long date, int windowDays) { deletionDate = date; pendingWindowInDays = windowDays; return this; }
     Builder pendingRotations(List<PendingRotation> v) { pendingRotations = v; return this; }
+    Builder imports(ImportState v) { imports = v; return this; }
 
     Key build() {
       return new Key(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion,
-          outbox, nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations);
+          outbox, nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, imports);
     }
   }
 
@@ -603,6 +692,9 @@ public final class KeyEntity
         .onCommand(DisableKeyRotation.class, this::onDisableKeyRotation)
         .onCommand(RotateKeyOnDemand.class, this::onRotateKeyOnDemand)
         .onCommand(ForcePromote.class, this::onForcePromote)
+        .onCommand(IssueImportParameters.class, this::onIssueImportParameters)
+        .onCommand(ImportKeyMaterial.class, this::onImportKeyMaterial)
+        .onCommand(DeleteImportedKeyMaterial.class, this::onDeleteImportedKeyMaterial)
         .onCommand(Due.class, this::onDue);
     return builder.build();
   }
@@ -769,10 +861,59 @@ public final class KeyEntity
     if (due == Due.ROTATION && k.ownsSharedProperties() && k.shared().rotationEnabled()
         && now >= k.shared().nextRotationDate()
         && (k.keyState() == KeyState.Enabled)) {
-      return startRotation(k, "AUTOMATIC", null);
+      return startRotation(k, "AUTOMATIC", null, null);
+    }
+    if (due == Due.IMPORT_EXPIRY) {
+      List<String> expired = k.importState().expiredAt(now);
+      if (!expired.isEmpty()) {
+        return Effect().persist(new ImportedKeyMaterialDeleted(expired, ImportRules.stateAfterDeletion(k, expired), true))
+            .thenRun(this::afterPersist)
+            .thenNoReply();
+      }
     }
     armTimers(k); // early (timers are capped) or not applicable any more
     return Effect().noReply();
+  }
+
+  // ---- imported key material (Origin EXTERNAL): independent per Region, except the material's identity
+
+  private ReplyEffect<Event, State> onIssueImportParameters(Key k, IssueImportParameters c) {
+    KmsError e = ImportRules.getParametersError(k, arn(k));
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    return persistAndReply(new ImportParametersIssued(c.parameters()), c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onImportKeyMaterial(Key k, ImportKeyMaterial c) {
+    String arn = arn(k);
+    KmsError e = ImportRules.importError(k, arn, c.tokenId(), settings.clock().now());
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    String primaryArn = k.isMultiRegion() ? settings.keyArn(k.multiRegion().primaryRegion(), keyId) : arn;
+    Object decision = ImportRules.accept(k, arn, c.material(), c.publicKey(), c.importType(),
+        c.requestedKeyMaterialId(), settings.clock().now(), primaryArn);
+    if (decision instanceof KmsError refused) return Effect().reply(c.replyTo(), failed(refused));
+    ImportRules.Accepted accepted = (ImportRules.Accepted) decision;
+    // New material is a shared property: the replicas learn its id (never the secret; each Region imports it).
+    List<Delivery> syncs = accepted.shared() == null ? List.of() : synchronizeReplicas(k);
+    return persistAndReply(new KeyMaterialImported(c.material(), accepted.shared(), syncs, accepted.keyState()),
+        c.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onDeleteImportedKeyMaterial(Key k, DeleteImportedKeyMaterial c) {
+    String arn = arn(k);
+    KmsError e = ImportRules.deleteError(k, arn);
+    if (e != null) return Effect().reply(c.replyTo(), failed(e));
+    String id = c.keyMaterialId();
+    if (id != null && k.shared().material(id) == null) {
+      return Effect().reply(c.replyTo(), failed(KmsError.notFound(
+          "Key material " + id + " is not associated with " + arn + ".")));
+    }
+    if (id == null && k.shared().currentMaterial() != null) id = k.shared().currentMaterial().keyMaterialId();
+    if (id == null || !k.importState().holds(id)) {
+      return Effect().reply(c.replyTo(), new KeyFound(k)); // nothing imported here: a no-op (§6)
+    }
+    List<String> ids = List.of(id);
+    return persistAndReply(new ImportedKeyMaterialDeleted(ids, ImportRules.stateAfterDeletion(k, ids), false),
+        c.replyTo());
   }
 
   // ---- rotation: shared properties, written by the primary only
@@ -799,9 +940,15 @@ public final class KeyEntity
       return Effect().reply(c.replyTo(), failed(new KmsError("UnsupportedOperationException", null)));
     }
     if (!k.ownsSharedProperties()) return Effect().reply(c.replyTo(), failed(replicaSharedError(k)));
+    KeyMaterial imported = null;
     if (k.shared().origin() == Origin.EXTERNAL) {
-      return Effect().reply(c.replyTo(), failed(KmsError.invalidState(
-          "No available key material pending rotation for the key: " + arn + ".")));
+      // On-demand rotation of imported material makes the material imported for it current
+      // (kms-api.md §2 RotateKeyOnDemand, §5 "Imported key material"); this Region must hold it.
+      imported = ImportRules.pendingMaterial(k.shared());
+      if (imported == null || k.usableMaterial(imported.keyMaterialId()) == null) {
+        return Effect().reply(c.replyTo(), failed(KmsError.invalidState(
+            "No available key material pending rotation for the key: " + arn + ".")));
+      }
     }
     if (k.keyState() != KeyState.Enabled) return Effect().reply(c.replyTo(), failed(stateError(k)));
     // Rotations still on their way to a replica count too, or an unreachable replica would lift the quota.
@@ -812,7 +959,7 @@ public final class KeyEntity
           "The on-demand rotations limit has been reached for the given keyId. "
               + "No more on-demand rotations can be performed for this key: " + arn)));
     }
-    return startRotation(k, "ON_DEMAND", c.replyTo());
+    return startRotation(k, "ON_DEMAND", c.replyTo(), imported);
   }
 
   /**
@@ -820,12 +967,22 @@ public final class KeyEntity
    * replica has acknowledged it, so a ciphertext made anywhere decrypts everywhere. A key without
    * replicas completes at once.
    */
-  private ReplyEffect<Event, State> startRotation(Key k, String type, ActorRef<KeyReply> replyTo) {
+  private ReplyEffect<Event, State> startRotation(Key k, String type, ActorRef<KeyReply> replyTo,
+      KeyMaterial imported) {
     long now = settings.clock().now();
-    byte[] secret = new byte[32];
-    RANDOM.nextBytes(secret);
-    KeyMaterial material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now);
-    SharedProperties pending = k.shared().withPendingMaterial(material);
+    KeyMaterial material;
+    SharedProperties pending;
+    if (imported != null) {
+      // Imported material is already known to every member (its import announced it).
+      material = imported;
+      pending = k.shared().withRotation(k.shared().rotationEnabled(), k.shared().rotationPeriodInDays(),
+          k.shared().nextRotationDate());
+    } else {
+      byte[] secret = new byte[32];
+      RANDOM.nextBytes(secret);
+      material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now);
+      pending = k.shared().withPendingMaterial(material);
+    }
     PendingRotation rotation = new PendingRotation(material.keyMaterialId(), type, now);
     List<Event> events = new ArrayList<>();
     List<Delivery> syncs = synchronizeReplicas(k);
@@ -902,6 +1059,14 @@ public final class KeyEntity
     if (supersedesMyPrimacy(k, c.configuration())) return stepDown(k, c.configuration(), c.shared(), c.replyTo());
     if (isStale(k, c.configuration())) return Effect().reply(c.replyTo(), new Superseded(k.multiRegion()));
     boolean newerShared = c.shared().isNewerThan(k.shared());
+    String awaited = newerShared ? ImportRules.awaitedImport(k, c.shared()) : null;
+    if (awaited != null) {
+      // A rotation to imported material this Region knows but has not imported yet (kms-api.md
+      // §5): not acknowledged, so the primary keeps retrying and completes the rotation (makes the
+      // material current anywhere) only once this Region has imported it too.
+      return Effect().reply(c.replyTo(), new Unreachable(settings.region() + " has not imported key material "
+          + awaited + " of " + keyId + " yet"));
+    }
     MultiRegionConfiguration config =
         c.configuration().isNewerThan(k.multiRegion()) ? c.configuration() : null;
     if (newerShared) {
@@ -1174,6 +1339,13 @@ public final class KeyEntity
     } else {
       timers.cancel("deletion");
     }
+    long expiry = k.importState().earliestExpiry();
+    if (expiry > 0) {
+      Duration d = settings.clock().realDelayUntil(expiry);
+      timers.startSingleTimer("import-expiry", Due.IMPORT_EXPIRY, d.compareTo(cap) > 0 ? cap : d);
+    } else {
+      timers.cancel("import-expiry");
+    }
     if (k.ownsSharedProperties() && k.shared().rotationEnabled() && k.shared().nextRotationDate() > 0) {
       Duration d = settings.clock().realDelayUntil(k.shared().nextRotationDate());
       timers.startSingleTimer("rotation", Due.ROTATION, d.compareTo(cap) > 0 ? cap : d);
@@ -1263,7 +1435,8 @@ public final class KeyEntity
           Key k = ((Key) s).withShared(e.shared());
           if (e.configuration() != null) k = k.withMultiRegion(e.configuration());
           if (k.keyState() == KeyState.Creating) {
-            k = k.withKeyState(e.shared().currentMaterial() == null ? KeyState.PendingImport : KeyState.Enabled);
+            // A replica of an imported-material key starts without material: each Region imports it (§5).
+            k = k.withKeyState(k.usableCurrentMaterial() == null ? KeyState.PendingImport : KeyState.Enabled);
           }
           return k;
         })
@@ -1329,6 +1502,16 @@ public final class KeyEntity
             .withDeliveries(e.synchronizations()))
         .onEvent(RotationCompleted.class, (s, e) -> ((Key) s).toBuilder()
             .shared(e.shared()).pendingRotations(List.of()).build().withDeliveries(e.synchronizations()))
+        .onEvent(ImportParametersIssued.class, (s, e) -> ((Key) s).toBuilder()
+            .imports(((Key) s).importState().withParameters(e.parameters())).build())
+        .onEvent(KeyMaterialImported.class, (s, e) -> {
+          Key k = (Key) s;
+          Builder b = k.toBuilder().imports(k.importState().withMaterial(e.material())).keyState(e.keyState());
+          if (e.shared() != null) b.shared(e.shared());
+          return b.build().withDeliveries(e.synchronizations());
+        })
+        .onEvent(ImportedKeyMaterialDeleted.class, (s, e) -> ((Key) s).toBuilder()
+            .imports(((Key) s).importState().withDeleted(e.keyMaterialIds())).keyState(e.keyState()).build())
         .build();
   }
 

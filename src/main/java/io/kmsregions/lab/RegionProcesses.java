@@ -105,6 +105,24 @@ public final class RegionProcesses implements AutoCloseable {
     }
   }
 
+  /**
+   * What {@code region}'s node said when it refused to start (its last {@code kms-regions node: …}
+   * line, without that prefix), or null.
+   */
+  public String startFailure(String region) {
+    Path log = logDir.resolve(region + ".log");
+    try {
+      if (!Files.exists(log)) return null;
+      String found = null;
+      for (String line : Files.readAllLines(log)) {
+        if (line.startsWith("kms-regions node: ")) found = line.substring("kms-regions node: ".length());
+      }
+      return found;
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return null;
+    }
+  }
+
   /** Starts every Region's node (not waiting). */
   public synchronized void startAll() {
     for (RegionSpec s : specs) start(s.name());

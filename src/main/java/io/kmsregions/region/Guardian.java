@@ -41,7 +41,9 @@ public final class Guardian {
       int httpPort,
       CompletableFuture<ServerBinding> binding,
       CompletableFuture<ActorRef<RegionDirectory.Command>> directoryRef,
-      Admin admin) {
+      Admin admin,
+      io.kmsregions.seed.SeedFile seed,
+      CompletableFuture<Integer> seeded) {
     return Behaviors.setup(ctx -> {
       KeyCache cache = new KeyCache();
       if (admin.eventLog() != null) {
@@ -58,6 +60,16 @@ public final class Guardian {
       ActorRef<KeyManager.Command> keys = ctx.spawn(KeyManager.create(settings, cache, directory), "keys");
       KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache, aliases, aliasCache, grants);
       ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
+      if (seed == null) {
+        seeded.complete(0);
+      } else {
+        new io.kmsregions.seed.SeedLoader(seed, settings, ctx.getSystem(), keys, aliases, aliasCache, api.defaultPolicy())
+            .load().whenComplete((n, failure) -> {
+              if (failure == null) seeded.complete(n);
+              else seeded.completeExceptionally(failure instanceof java.util.concurrent.CompletionException c
+                  && c.getCause() != null ? c.getCause() : failure);
+            });
+      }
       var system = ctx.getSystem();
       new KmsHttpServer(settings, system, api, directory).bind(httpHost, httpPort)
           .whenComplete((b, failure) -> {

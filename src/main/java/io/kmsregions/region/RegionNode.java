@@ -35,6 +35,8 @@ public final class RegionNode {
   private final CompletableFuture<ServerBinding> binding;
   private final CompletableFuture<ActorRef<RegionDirectory.Command>> directory;
   private final CompletableFuture<Void> up = new CompletableFuture<>();
+  /** This Region's seeded keys exist (issue 8); 0 without a seed file. */
+  private final CompletableFuture<Integer> seeded = new CompletableFuture<>();
 
   private RegionNode(
       RegionSpec spec,
@@ -94,24 +96,41 @@ public final class RegionNode {
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
+    // A seed file is read before the node starts, so that an invalid one stops it at once.
+    String seedPath = config.getString("kms.seed-file");
+    io.kmsregions.seed.SeedFile seed;
+    try {
+      seed = seedPath.isBlank() ? null
+          : io.kmsregions.seed.SeedFile.load(Path.of(seedPath), all.stream().map(RegionSpec::name).toList());
+    } catch (RuntimeException e) {
+      if (shaper != null) shaper.close();
+      if (eventLog != null) eventLog.close();
+      throw e;
+    }
+    CompletableFuture<Integer> seeded = new CompletableFuture<>();
     Guardian.Admin admin = new Guardian.Admin(config.getString("kms.admin.host"), config.getInt("kms.admin.port"),
         all, shaper, eventLog);
     ActorSystem<Void> system;
     try {
       system = ActorSystem.create(
           Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
-              directory, admin),
+              directory, admin, seed, seeded),
           SYSTEM_NAME, config);
     } catch (RuntimeException e) {
       if (shaper != null) shaper.close();
       throw e;
     }
     RegionNode node = new RegionNode(spec, system, binding, directory);
+    seeded.whenComplete((n, failure) -> {
+      if (failure == null) node.seeded.complete(n);
+      else node.seeded.completeExceptionally(failure);
+    });
     LinkShaper s = shaper;
     system.getWhenTerminated().thenRun(() -> {
       IllegalStateException stopped = new IllegalStateException(spec.name() + " stopped");
       binding.completeExceptionally(stopped);
       node.up.completeExceptionally(stopped);
+      node.seeded.completeExceptionally(stopped);
       if (s != null) s.close();
       if (eventLog != null) eventLog.close();
     });
@@ -153,9 +172,12 @@ public final class RegionNode {
     return system;
   }
 
-  /** Completes when this node is an Up member of the cluster and its HTTP endpoint is bound. */
+  /**
+   * Completes when this node is an Up member of the cluster, its HTTP endpoint is bound and its
+   * seeded keys exist; fails with a {@link io.kmsregions.seed.SeedException} on a seed conflict.
+   */
   public CompletionStage<ServerBinding> ready() {
-    return up.thenCombine(binding, (u, b) -> b);
+    return up.thenCombine(binding, (u, b) -> b).thenCombine(seeded, (b, n) -> b);
   }
 
   /** The Regions this node reaches now, itself excluded. */

@@ -53,7 +53,7 @@ class KillNineDurabilityTest {
     clients.values().forEach(KmsClient::close);
     clients.clear();
     up = ClusterProcess.start(READY, "up", "--data-dir", work.resolve("data").toString(),
-        "--regions", work.resolve("regions").toString());
+        "--regions", work.resolve("regions").toString(), "--supervisor-port", "-1");
     for (int i = 0; i < REGIONS.size(); i++) {
       clients.put(REGIONS.get(i), KmsClient.builder()
           .endpointOverride(URI.create("http://127.0.0.1:" + ports.get(i)))
