@@ -45,7 +45,9 @@ public final class LabRunner {
 
   private final Scenario scenario;
   private final Options options;
-  private final HistoryWriter history = new HistoryWriter();
+  // Made once the cluster is ready, so that t = 0 is the scenario's start, not the JVMs' start-up.
+  private HistoryWriter history;
+  private final long createdNanos = System.nanoTime();
   private final Map<String, String> keyIds = new ConcurrentHashMap<>();
   private final Map<String, LabClient> clients = new HashMap<>();
   private final Map<String, OpenWindow> openWindows = new LinkedHashMap<>();
@@ -81,6 +83,8 @@ public final class LabRunner {
       say("starting " + specs.size() + " Region processes (logs in " + out.resolve("logs") + ")");
       processes.startAll();
       processes.awaitAllReady(options.readyTimeout());
+      history = new HistoryWriter();
+      say("cluster ready");
       ObjectNode sc = history.record("scenario");
       sc.put("name", scenario.name());
       sc.set("regions", JSON.valueToTree(scenario.regions()));
@@ -550,7 +554,9 @@ public final class LabRunner {
 
   private void say(String line) {
     if (options.progress() != null) {
-      options.progress().println("[" + scenario.name() + " " + String.format("%6.1fs", history.now() / 1000.0) + "] " + line);
+      // Before the cluster is ready: seconds of start-up; then the scenario time t.
+      double t = history == null ? (System.nanoTime() - createdNanos) / 1e9 : history.now() / 1000.0;
+      options.progress().println("[" + scenario.name() + " " + String.format("%6.1fs", t) + "] " + line);
       options.progress().flush();
     }
   }
