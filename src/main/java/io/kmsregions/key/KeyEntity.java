@@ -1057,7 +1057,11 @@ public final class KeyEntity
 
   private ReplyEffect<Event, State> onSynchronizeSharedProperties(Key k, SynchronizeSharedProperties c) {
     if (supersedesMyPrimacy(k, c.configuration())) return stepDown(k, c.configuration(), c.shared(), c.replyTo());
-    if (isStale(k, c.configuration())) return Effect().reply(c.replyTo(), new Superseded(k.multiRegion()));
+    // From a sender behind this key's epoch: newer shared properties still apply (versions run on
+    // across handovers, and a new generation wins), but the answer tells the sender the epoch it
+    // missed, so that a primary superseded by a forced promotion steps down instead of taking the
+    // answer for an acknowledgement (and, say, completing a rotation nobody else will use).
+    boolean stale = isStale(k, c.configuration());
     boolean newerShared = c.shared().isNewerThan(k.shared());
     String awaited = newerShared ? ImportRules.awaitedImport(k, c.shared()) : null;
     if (awaited != null) {
@@ -1083,8 +1087,9 @@ public final class KeyEntity
       return Effect().persist(new SharedPropertiesSynchronized(c.shared(), config))
           .thenRun(this::afterPersist)
           .thenRun(st -> reportConflicts(c.configuration(), lost))
-          .thenReply(c.replyTo(), s -> new Delivered());
+          .thenReply(c.replyTo(), s -> stale ? new Superseded(((Key) s).multiRegion()) : new Delivered());
     }
+    if (stale) return Effect().reply(c.replyTo(), new Superseded(k.multiRegion()));
     if (config != null) {
       return Effect().persist(new ConfigurationSynchronized(config))
           .thenRun(this::afterPersist)
@@ -1261,6 +1266,12 @@ public final class KeyEntity
             .thenRun(st -> reportConflicts(sup.configuration(), demoted.conflicts()))
             .thenNoReply();
       }
+      if (sup.configuration().epoch() <= k.multiRegion().epoch()) {
+        // The refused attempt was built before this key learned the current epoch; the next one carries it.
+        scheduleRetry();
+        return Effect().noReply();
+      }
+      // A replica behind a newer epoch: that epoch's primary synchronises every member itself.
       return complete(k, d, List.of());
     }
     if (o.reply() instanceof Refused r) {

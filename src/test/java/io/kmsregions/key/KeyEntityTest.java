@@ -13,6 +13,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.kmsregions.KmsSettings;
 import io.kmsregions.key.KeyEntity.CompleteHandover;
+import io.kmsregions.key.KeyEntity.Superseded;
 import io.kmsregions.key.KeyEntity.CreateKey;
 import io.kmsregions.key.KeyEntity.CreateReplica;
 import io.kmsregions.key.KeyEntity.Delivered;
@@ -724,9 +725,10 @@ class KeyEntityTest {
     assertSameKey(done, node.get(keyId));
     assertEquals(events, node.events(keyId).size());
 
-    // A late Promote of the same epoch is a retry; one of an older epoch is refused.
+    // A late Promote of the same epoch is a retry; one of an older epoch is refused, naming the
+    // epoch its sender missed (so that a sender superseded by a forced promotion steps down).
     assertEquals(new Delivered(), node.deliver(keyId, r -> new Promote(shared, epoch2, r)));
-    assertInstanceOf(Refused.class, node.deliver(keyId, r -> new Promote(shared, staleEpoch, r)));
+    assertEquals(new Superseded(epoch2), node.deliver(keyId, r -> new Promote(shared, staleEpoch, r)));
     assertSameKey(done, node.get(keyId));
     assertEquals(events, node.events(keyId).size());
 
@@ -775,7 +777,7 @@ class KeyEntityTest {
     assertEquals(++events, node.events(keyId).size());
     current = node.get(keyId);
     MultiRegionConfiguration c19 = new MultiRegionConfiguration(1, 9, US, List.of(EU, AP));
-    assertEquals(new Delivered(), node.deliver(keyId, r -> new SynchronizeConfiguration(c19, r)));
+    assertEquals(new Superseded(c21), node.deliver(keyId, r -> new SynchronizeConfiguration(c19, r)));
     assertSameKey(current, node.get(keyId));
     assertEquals(events, node.events(keyId).size());
 
@@ -787,16 +789,17 @@ class KeyEntityTest {
     assertSameShared(v1, afterConfig.shared());
     assertEquals(++events, node.events(keyId).size());
 
-    // A newer version (a rotation) applies even with an older configuration, which is kept out.
+    // A newer version (a rotation) applies even with an older configuration, which is kept out; the
+    // answer names the epoch the sender missed.
     SharedProperties v2 = shared(2, m1, material());
-    assertEquals(new Delivered(), node.deliver(keyId, r -> new SynchronizeSharedProperties(v2, c12, r)));
+    assertEquals(new Superseded(c22), node.deliver(keyId, r -> new SynchronizeSharedProperties(v2, c12, r)));
     Key rotated = node.get(keyId);
     assertSameShared(v2, rotated.shared());
     assertEquals(c22, rotated.multiRegion());
     assertEquals(++events, node.events(keyId).size());
 
     // An older version is ignored.
-    assertEquals(new Delivered(), node.deliver(keyId, r -> new SynchronizeSharedProperties(v1, c12, r)));
+    assertEquals(new Superseded(c22), node.deliver(keyId, r -> new SynchronizeSharedProperties(v1, c12, r)));
     assertSameKey(rotated, node.get(keyId));
     assertEquals(events, node.events(keyId).size());
     node.noDelivery(Duration.ofMillis(200)); // a replica sends nothing of its own
