@@ -31,6 +31,10 @@ final class NodeCommand implements Callable<Integer> {
       description = "Reach every Region's node at the host named like the Region (docker-compose service names).")
   boolean hostsAreRegionNames;
 
+  @Option(names = "--auth", description = "sigv4 (verify AWS SigV4 signatures against kms.auth.credentials) or open "
+      + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
+  AuthOption.Mode auth;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -54,6 +58,7 @@ final class NodeCommand implements Callable<Integer> {
     var config = hostsAreRegionNames
         ? ConfigFactory.parseString("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
         : ConfigFactory.empty();
+    config = config.withFallback(AuthOption.config(auth));
     RegionNode node = RegionNode.start(spec, regions, dataDir, config);
     System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
         spec.clusterHost(), spec.clusterPort(), dataDir.resolve(spec.name()));

@@ -23,6 +23,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
   Path regionsDir;
 
+  @Option(names = "--auth", description = "sigv4 (verify AWS SigV4 signatures against kms.auth.credentials) or open "
+      + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
+  AuthOption.Mode auth;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -38,7 +42,8 @@ final class UpCommand implements Callable<Integer> {
     List<RegionNode> nodes = new ArrayList<>();
     // One clock origin for every Region, so that a sped-up clock shows the same time everywhere.
     long origin = ConfigFactory.load().getLong("kms.clock.origin");
-    var shared = ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin));
+    var shared = ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin))
+        .withFallback(AuthOption.config(auth));
     for (RegionSpec r : regions) {
       nodes.add(RegionNode.start(r, regions, dataDir, shared));
       System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),
