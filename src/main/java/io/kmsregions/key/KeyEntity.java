@@ -783,7 +783,8 @@ public final class KeyEntity
     long now = settings.clock().now();
     byte[] secret = new byte[32];
     RANDOM.nextBytes(secret);
-    KeyMaterial material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now);
+    KeyMaterial material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now,
+        k.keyId());
     SharedProperties pending = k.shared().withPendingMaterial(material);
     PendingRotation rotation = new PendingRotation(material.keyMaterialId(), type, now);
     List<Event> events = new ArrayList<>();

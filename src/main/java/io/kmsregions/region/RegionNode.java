@@ -64,10 +64,18 @@ public final class RegionNode {
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
+    // The root key that seals key material in this Region's journal and snapshots, kept beside
+    // (not inside) the LevelDB folders.
+    javax.crypto.SecretKey rootKey = io.kmsregions.security.atrest.RootKey.loadOrCreate(
+        Path.of(config.getString("pekko.persistence.journal.leveldb.dir")).getParent(), spec.name());
     ActorSystem<Void> system = ActorSystem.create(
         Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
             directory),
-        SYSTEM_NAME, config);
+        SYSTEM_NAME,
+        org.apache.pekko.actor.setup.ActorSystemSetup.create(
+            org.apache.pekko.actor.BootstrapSetup.create(config),
+            org.apache.pekko.serialization.jackson.JacksonObjectMapperProviderSetup.create(
+                new io.kmsregions.security.atrest.SealingObjectMapperFactory(rootKey))));
     RegionNode node = new RegionNode(spec, system, binding, directory);
     system.getWhenTerminated().thenRun(() -> {
       IllegalStateException stopped = new IllegalStateException(spec.name() + " stopped");
