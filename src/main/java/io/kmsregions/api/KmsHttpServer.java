@@ -90,9 +90,16 @@ public final class KmsHttpServer {
       return done(requestId, ErrorBodies.response(new KmsError("UnknownOperationException",
           "kms-regions serves the KMS API on POST /.", 404)));
     }
+    if (request.entity().getContentLengthOption().orElse(0L) > settings.maxRequestBytes()) {
+      // Declared too large: drain it (the parser caps what it accepts at all, pekko.http.server.
+      // parsing.max-content-length) and then answer, so the client reads the 413 instead of a reset
+      // connection (the fuzz test found the race).
+      return request.discardEntityBytes(materializer).completionStage()
+          .handle((done, failure) -> response(requestId, tooLarge()));
+    }
     Optional<String> target = request.getHeader("X-Amz-Target").map(h -> h.value());
     if (target.isPresent() && target.get().equals(NOOP_TARGET)) {
-      return body(request).thenApply(bytes -> response(requestId, NOOP));
+      return body(request).handle((bytes, failure) -> response(requestId, failure == null ? NOOP : tooLarge()));
     }
     if (target.isEmpty() || !target.get().startsWith(TARGET_PREFIX)) {
       request.discardEntityBytes(materializer);
@@ -115,9 +122,7 @@ public final class KmsHttpServer {
             return dispatch(inRegion, new ApiRequest(operation, bytes, requestId, caller));
           }
           // The body was too large, or did not arrive in time.
-          return CompletableFuture.completedFuture(ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
-              "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.",
-              413)));
+          return CompletableFuture.completedFuture(tooLarge());
         })
         .thenCompose(r -> r)
         .thenApply(r -> response(requestId, r));
@@ -137,6 +142,11 @@ public final class KmsHttpServer {
     }
     return ApiContext.direct(entity.toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer))
         .thenApply(s -> s.getData().toArray());
+  }
+
+  private ApiResponse tooLarge() {
+    return ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
+        "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.", 413));
   }
 
   private CompletionStage<ApiResponse> dispatch(String region, ApiRequest request) {

@@ -6,9 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kmsregions.KmsSettings;
 import io.kmsregions.security.auth.Caller;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -60,7 +58,13 @@ public final class AuditLog implements Extension {
   private static final Set<String> READ_ONLY = Set.of("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
       "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify",
       "GenerateMac", "VerifyMac", "GenerateRandom", "DeriveSharedSecret");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Writes pure ASCII (every other character as a JSON escape), so that a lone surrogate a hostile
+   * request smuggled into a string cannot make the UTF-8 encoding of a line fail (the fuzz test
+   * found this: it stopped the writer).
+   */
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII).build();
 
   /** The extension's id: one audit log per ActorSystem (Region). */
   public static final ExtensionId<AuditLog> ID = new ExtensionId<>() {
@@ -165,29 +169,38 @@ public final class AuditLog implements Extension {
   }
 
   private void run() {
+    java.io.OutputStream out = null;
     try {
-      Files.createDirectories(file.getParent());
-      try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND)) {
-        while (true) {
-          Entry e = queue.poll(1, TimeUnit.SECONDS);
-          if (e == null) continue;
-          try {
-            if (e instanceof Stop) return;
-            out.write(JSON.writeValueAsString(record(e)));
-            out.write('\n');
-            if (queue.isEmpty()) out.flush();
-            written.incrementAndGet();
-          } catch (RuntimeException failure) {
-            written.incrementAndGet();
-            log.error("Cannot write an audit record of {}", settings.region(), failure);
+      while (true) {
+        Entry e = queue.poll(1, TimeUnit.SECONDS);
+        if (e == null) continue;
+        if (e instanceof Stop) break;
+        try {
+          if (out == null) {
+            Files.createDirectories(file.getParent());
+            out = new java.io.BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND), 64 * 1024);
           }
+          out.write(JSON.writeValueAsBytes(record(e)));
+          out.write('\n');
+          if (queue.isEmpty()) out.flush();
+        } catch (IOException | RuntimeException failure) {
+          // One bad record never stops the trail; the next one tries again.
+          log.error("Cannot write an audit record of {}: {}", settings.region(), failure.toString());
+        } finally {
+          written.incrementAndGet();
         }
       }
-    } catch (IOException e) {
-      log.error("The audit log {} cannot be written: {}", file, e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      if (out != null) {
+        try {
+          out.close();
+        } catch (IOException e) {
+          log.error("Cannot close the audit log {}: {}", file, e.toString());
+        }
+      }
     }
   }
 
