@@ -192,8 +192,8 @@ public final class SigV4Verifier {
     String scope = auth.date() + "/" + auth.region() + "/" + auth.service() + "/aws4_request";
     String stringToSign = ALGORITHM + "\n" + amzDate + "\n" + scope + "\n"
         + HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
-    byte[] key = signingKeys.computeIfAbsent(
-        auth.accessKeyId() + "/" + scope + "/" + HEX.formatHex(sha256(secret.getBytes(StandardCharsets.UTF_8))),
+    // Keyed by access key and scope: the secret of an access key is fixed for the node's lifetime.
+    byte[] key = signingKeys.computeIfAbsent(auth.accessKeyId() + "/" + scope,
         k -> signingKey(secret, auth.date(), auth.region(), auth.service()));
     if (signingKeys.size() > 10_000) signingKeys.clear(); // one entry per key, day and Region: bound it anyway
     return HEX.formatHex(hmac(key, stringToSign));
@@ -218,7 +218,15 @@ public final class SigV4Verifier {
 
   /** Trims a header value and folds every run of whitespace (including line folds) into one space. */
   static String fold(String value) {
-    return value.trim().replaceAll("\\s+", " ");
+    String t = value.trim();
+    boolean plain = true;
+    for (int i = 0; i < t.length() && plain; i++) {
+      char c = t.charAt(i);
+      if (Character.isWhitespace(c) && (c != ' ' || (i + 1 < t.length() && Character.isWhitespace(t.charAt(i + 1))))) {
+        plain = false;
+      }
+    }
+    return plain ? t : t.replaceAll("\\s+", " "); // the common case allocates nothing more
   }
 
   /**
@@ -294,17 +302,29 @@ public final class SigV4Verifier {
     return hmac(k, "aws4_request");
   }
 
-  static byte[] sha256(byte[] data) {
+  // Provider look-ups cost more than the hashing of a small request: one instance per thread.
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(data);
+      return MessageDigest.getInstance("SHA-256");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  });
+  private static final ThreadLocal<Mac> HMAC = ThreadLocal.withInitial(() -> {
+    try {
+      return Mac.getInstance("HmacSHA256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  });
+
+  static byte[] sha256(byte[] data) {
+    return SHA256.get().digest(data);
   }
 
   static byte[] hmac(byte[] key, String data) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
+      Mac mac = HMAC.get();
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
