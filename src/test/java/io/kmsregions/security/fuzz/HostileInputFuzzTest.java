@@ -57,14 +57,14 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * key that existed before is unchanged (metadata, policy, tags, and its old ciphertext decrypts);
  * only accepted CreateKey calls may add keys.
  *
- * <p>Size: {@code -Dkms.fuzz.requests=N} HTTP requests in total (default 10,000, the CI pass,
- * well under a minute) and {@code -Dkms.fuzz.ciphertexts=N} parser inputs (default 200,000). The
+ * <p>Size: {@code -Dkms.fuzz.requests=N} HTTP requests in total (default 5,000, the CI pass,
+ * well under a minute) and {@code -Dkms.fuzz.ciphertexts=N} parser inputs (default 100,000). The
  * long pass: {@code mvn -o -Dtest=HostileInputFuzzTest -Dkms.fuzz.requests=1000000 test}.
  */
 class HostileInputFuzzTest {
   static final int TRIES = 50;
-  static final int REQUESTS = Integer.getInteger("kms.fuzz.requests", 10_000);
-  static final int CIPHERTEXTS = Integer.getInteger("kms.fuzz.ciphertexts", 200_000);
+  static final int REQUESTS = Integer.getInteger("kms.fuzz.requests", 5_000);
+  static final int CIPHERTEXTS = Integer.getInteger("kms.fuzz.ciphertexts", 100_000);
   static final String REGION = "us-east-1";
   static final ObjectMapper JSON = new ObjectMapper();
   static final SigV4 SIGNER = new SigV4("AKIDTEST", "secret");
