@@ -35,6 +35,10 @@ final class NodeCommand implements Callable<Integer> {
       + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
   AuthOption.Mode auth;
 
+  @Option(names = "--cluster-tls", description = "Run Artery between Regions over mutual TLS; generates a throwaway "
+      + "cluster CA and node certificates under the data folder on first start (kms.cluster.tls.enabled).")
+  boolean clusterTls;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -58,7 +62,7 @@ final class NodeCommand implements Callable<Integer> {
     var config = hostsAreRegionNames
         ? ConfigFactory.parseString("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
         : ConfigFactory.empty();
-    config = config.withFallback(AuthOption.config(auth));
+    config = config.withFallback(AuthOption.config(auth, clusterTls));
     RegionNode node = RegionNode.start(spec, regions, dataDir, config);
     System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
         spec.clusterHost(), spec.clusterPort(), dataDir.resolve(spec.name()));

@@ -27,6 +27,10 @@ final class UpCommand implements Callable<Integer> {
       + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
   AuthOption.Mode auth;
 
+  @Option(names = "--cluster-tls", description = "Run Artery between Regions over mutual TLS; generates a throwaway "
+      + "cluster CA and node certificates under the data folder on first start (kms.cluster.tls.enabled).")
+  boolean clusterTls;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -43,7 +47,7 @@ final class UpCommand implements Callable<Integer> {
     // One clock origin for every Region, so that a sped-up clock shows the same time everywhere.
     long origin = ConfigFactory.load().getLong("kms.clock.origin");
     var shared = ConfigFactory.parseString("kms.clock.origin = " + (origin == 0 ? System.currentTimeMillis() : origin))
-        .withFallback(AuthOption.config(auth));
+        .withFallback(AuthOption.config(auth, clusterTls));
     for (RegionSpec r : regions) {
       nodes.add(RegionNode.start(r, regions, dataDir, shared));
       System.out.printf("%-16s http://%s:%d  (cluster %s:%d, data %s)%n", r.name(), r.httpHost(), r.httpPort(),

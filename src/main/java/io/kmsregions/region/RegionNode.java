@@ -53,7 +53,10 @@ public final class RegionNode {
    * @param overrides configuration that wins over everything else (tests: ports, timings)
    */
   public static RegionNode start(RegionSpec spec, List<RegionSpec> all, Path dataDir, Config overrides) {
-    Config config = overrides.withFallback(nodeConfig(spec, all, dataDir)).withFallback(ConfigFactory.load());
+    Config base = overrides.withFallback(nodeConfig(spec, all, dataDir)).withFallback(ConfigFactory.load());
+    // Artery over mutual TLS when kms.cluster.tls.enabled (io.kmsregions.security.tls.ClusterTls).
+    Config config = io.kmsregions.security.tls.ClusterTls.config(base, dataDir.toAbsolutePath(), spec.name(),
+        List.of(spec.clusterHost())).withFallback(base);
     try {
       // LevelDB creates only the last folder; several Regions starting at once must not race.
       Files.createDirectories(Path.of(config.getString("pekko.persistence.journal.leveldb.dir")));
