@@ -70,6 +70,7 @@ class HostileInputFuzzTest {
   static final SigV4 SIGNER = new SigV4("AKIDTEST", "secret");
   static final AtomicLong SENT = new AtomicLong();
   static final AtomicLong CREATED = new AtomicLong();
+  static final AtomicLong PARSED = new AtomicLong();
   static final Map<Integer, AtomicLong> STATUSES = new java.util.concurrent.ConcurrentHashMap<>();
 
   static Path dataDir;
@@ -103,6 +104,16 @@ class HostileInputFuzzTest {
     }
   }
 
+  /** Appends a line to target/fuzz-summary.txt, so a long pass leaves its figures even if its output is lost. */
+  static void summary(String line) {
+    try {
+      Files.writeString(Path.of("target", "fuzz-summary.txt"), java.time.Instant.now() + " " + line + "\n",
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      System.err.println("cannot write target/fuzz-summary.txt: " + e);
+    }
+  }
+
   @AfterContainer
   static void stopAndCheckNothingChanged() throws Exception {
     try {
@@ -122,8 +133,13 @@ class HostileInputFuzzTest {
         }
         assertEquals("Decrypt", JSON.readTree(last).get("eventName").asText(), last);
       }
-      System.out.println("HostileInputFuzzTest: " + SENT.get() + " HTTP requests, statuses " + STATUSES
-          + ", " + CREATED.get() + " keys created by accepted CreateKey calls");
+      String line = "HostileInputFuzzTest: " + SENT.get() + " HTTP requests, statuses " + STATUSES
+          + ", " + CREATED.get() + " keys created by accepted CreateKey calls; keys, aliases, grants, audit trail intact";
+      System.out.println(line);
+      summary(line);
+    } catch (Throwable t) {
+      summary("HostileInputFuzzTest FAILED after " + SENT.get() + " HTTP requests: " + t);
+      throw t;
     } finally {
       cluster.close();
       try (Stream<Path> walk = Files.walk(dataDir)) {
@@ -185,7 +201,11 @@ class HostileInputFuzzTest {
       all.add(f);
     }
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-    if (!failures.isEmpty()) fail(failures.size() + " bad answers; first: " + failures.get(0));
+    if (!failures.isEmpty()) {
+      summary("HTTP batch FAILED: " + failures.size() + " bad answers; first: " + failures.get(0));
+      fail(failures.size() + " bad answers; first: " + failures.get(0));
+    }
+    if (REQUESTS >= 100_000) summary("HTTP batch of " + batch.size() + " passed; " + SENT.get() + " requests so far");
   }
 
   static String check(Case c, HttpResponse<String> r) {
@@ -422,6 +442,9 @@ class HostileInputFuzzTest {
       } catch (GeneralSecurityException expected) {
         // tag mismatch
       }
+    }
+    if (PARSED.addAndGet(blobs.size()) >= CIPHERTEXTS && CIPHERTEXTS >= 100_000) {
+      summary("ciphertext parser: " + PARSED.get() + " inputs passed");
     }
   }
 
