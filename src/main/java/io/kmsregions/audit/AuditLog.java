@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
 public final class AuditLog implements Extension {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
   static final int MAX_STRING = 512;
+  static final int MAX_PARSED_BODY = 64 * 1024;
   /** Request and response members that CloudTrail never records (case-insensitive). */
   public static final Set<String> SECRET_FIELDS = Set.of("plaintext", "ciphertextblob", "sourceciphertextblob",
       "message", "signature", "mac", "granttokens", "granttoken", "privatekeyplaintext", "privatekeyciphertextblob",
@@ -96,7 +97,7 @@ public final class AuditLog implements Extension {
 
   private final KmsSettings settings;
   private final Path file;
-  private final BlockingQueue<Entry> queue = new LinkedBlockingQueue<>(1_000_000);
+  private final BlockingQueue<Entry> queue = new LinkedBlockingQueue<>(200_000);
   private final Thread writer;
   private volatile boolean closed;
 
@@ -216,8 +217,15 @@ public final class AuditLog implements Extension {
       if (c.caller().accessKeyId() != null) who.put("accessKeyId", cut(c.caller().accessKeyId()));
       who.put("signatureVerified", c.caller().verified());
       common(r, c.time(), c.operation());
-      JsonNode request = parse(c.request());
-      JsonNode response = c.status() == 200 ? parse(c.response()) : null;
+      // Bodies larger than any legitimate request's parameters (the biggest, a 4 KiB plaintext or a
+      // 32 KiB policy, are well below) are not parsed: the writer keeps pace under hostile input.
+      boolean tooLarge = c.request() != null && c.request().length > MAX_PARSED_BODY;
+      JsonNode request = tooLarge ? null : parse(c.request());
+      JsonNode response = c.status() == 200 && c.response().length <= MAX_PARSED_BODY ? parse(c.response()) : null;
+      if (tooLarge) {
+        r.putObject("additionalEventData").put("requestBytes", c.request().length)
+            .put("requestParameters", "not recorded: the body is over " + MAX_PARSED_BODY + " bytes");
+      }
       r.set("requestParameters", request == null ? null : sanitize(request, false));
       r.set("responseElements", response == null || response.isEmpty() ? null : sanitize(response, false));
       if (c.status() != 200) {
