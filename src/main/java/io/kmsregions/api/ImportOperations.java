@@ -176,7 +176,7 @@ final class ImportOperations {
       throw new KmsException(new KmsError("IncorrectKeyMaterialException", e.getMessage()));
     }
     String id = KeyMaterialImport.keyMaterialId(keyId, spec, material, publicKey);
-    return new KeyMaterial(id, material, publicKey, 0);
+    return new KeyMaterial(id, material, publicKey, 0, keyId);
   }
 
   private CompletionStage<JsonNode> deleteImportedKeyMaterial(byte[] body) {

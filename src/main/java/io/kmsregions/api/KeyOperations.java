@@ -101,7 +101,7 @@ final class KeyOperations {
         ? CompletableFuture.completedFuture(List.of())
         : CompletableFuture.supplyAsync(() -> {
             KeyMaterialGenerator.GeneratedMaterial g = KeyMaterialGenerator.generate(keySpec);
-            return List.of(new KeyMaterial(SymmetricCiphertext.newKeyMaterialId(), g.secret(), g.publicKey(), now));
+            return List.of(new KeyMaterial(SymmetricCiphertext.newKeyMaterialId(), g.secret(), g.publicKey(), now, keyId));
           }, api.blocking());
     return materials.thenCompose(m -> {
       Key initial = new Key(keyId, api.settings().region(), now, description, policy, tags,

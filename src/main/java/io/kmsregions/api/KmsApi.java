@@ -3,6 +3,7 @@ package io.kmsregions.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kmsregions.KmsSettings;
 import io.kmsregions.alias.AliasCache;
+import io.kmsregions.audit.AuditLog;
 import io.kmsregions.alias.AliasManager;
 import io.kmsregions.grant.GrantStore;
 import io.kmsregions.key.KeyCache;
@@ -37,6 +38,7 @@ public final class KmsApi {
   private final KmsSettings settings;
   private final ApiContext context;
   private final AliasCache aliasCache;
+  private final AuditLog audit;
   private final Map<String, ApiContext.Operation> operations = new java.util.HashMap<>();
 
   public KmsApi(
@@ -51,6 +53,7 @@ public final class KmsApi {
     this.settings = settings;
     this.aliasCache = aliasCache;
     this.context = new ApiContext(settings, system, keys, directory, cache, aliasCache);
+    this.audit = AuditLog.get(system);
     operations.putAll(new KeyOperations(context).operations());
     operations.putAll(new KeyManagementOperations(context).operations());
     operations.putAll(new MultiRegionOperations(context).operations());
@@ -80,8 +83,19 @@ public final class KmsApi {
     }
   }
 
-  /** Handles one API call addressed to this Region. Never fails: errors become error bodies. */
+  /**
+   * Handles one API call addressed to this Region. Never fails: errors become error bodies. Every
+   * call, answered or refused, is recorded in this Region's audit log ({@link AuditLog}).
+   */
   public CompletionStage<ApiResponse> handle(ApiRequest request) {
+    return handleUnaudited(request).thenApply(response -> {
+      audit.apiCall(request.operation(), request.requestId(), request.caller(), request.body(), response.status(),
+          response.body());
+      return response;
+    });
+  }
+
+  private CompletionStage<ApiResponse> handleUnaudited(ApiRequest request) {
     ApiContext.Operation op = operations.get(request.operation());
     if (op == null) {
       KmsError e = KNOWN_OPERATIONS.contains(request.operation())

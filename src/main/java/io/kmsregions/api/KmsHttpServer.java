@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kmsregions.KmsSettings;
 import io.kmsregions.key.KmsError;
 import io.kmsregions.region.RegionDirectory;
+import io.kmsregions.security.auth.AuthenticationException;
+import io.kmsregions.security.auth.Authenticator;
+import io.kmsregions.security.auth.Caller;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
@@ -30,7 +33,8 @@ import org.apache.pekko.stream.Materializer;
  * from the SigV4 credential scope of the {@code Authorization} header
  * ({@code Credential=AKID/DATE/REGION/kms/aws4_request}), or is this node's own when there is
  * none. A call for another Region of the cluster is forwarded to that Region's node; when that
- * node is unreachable the answer is HTTP 503. Credentials are not checked yet.
+ * node is unreachable the answer is HTTP 503. Every call is authenticated first (SigV4, or
+ * {@code open}; see {@link Authenticator}), and the verified caller travels with it.
  *
  * <p>{@code GET /health} answers this node's Region and the Regions it can reach;
  * {@code X-Amz-Target: KmsRegions.Noop} answers {@code {}} without touching a key (benchmarks).
@@ -47,6 +51,8 @@ public final class KmsHttpServer {
   private final KmsApi api;
   private final ActorRef<RegionDirectory.Command> directory;
   private final Materializer materializer;
+  /** Set by {@link #bind}: the mode depends on the address the listener binds. */
+  private volatile Authenticator authenticator;
 
   public KmsHttpServer(
       KmsSettings settings, ActorSystem<?> system, KmsApi api, ActorRef<RegionDirectory.Command> directory) {
@@ -57,8 +63,17 @@ public final class KmsHttpServer {
     this.materializer = Materializer.matFromSystem(system);
   }
 
-  /** Binds {@code host:port}; the binding is released in coordinated shutdown. */
+  /**
+   * Binds {@code host:port}; the binding is released in coordinated shutdown. Fails, binding
+   * nothing, when {@code kms.auth} does not allow its mode on {@code host} (open mode on a
+   * non-loopback address without {@code --auth open}).
+   */
   public CompletionStage<ServerBinding> bind(String host, int port) {
+    try {
+      authenticator = Authenticator.create(system.settings().config(), host);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     return Http.get(system).newServerAt(host, port).bind(this::handle)
         .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
   }
@@ -75,9 +90,16 @@ public final class KmsHttpServer {
       return done(requestId, ErrorBodies.response(new KmsError("UnknownOperationException",
           "kms-regions serves the KMS API on POST /.", 404)));
     }
+    if (request.entity().getContentLengthOption().orElse(0L) > settings.maxRequestBytes()) {
+      // Declared too large: drain it (the parser caps what it accepts at all, pekko.http.server.
+      // parsing.max-content-length) and then answer, so the client reads the 413 instead of a reset
+      // connection (the fuzz test found the race).
+      return request.discardEntityBytes(materializer).completionStage()
+          .handle((done, failure) -> response(requestId, tooLarge()));
+    }
     Optional<String> target = request.getHeader("X-Amz-Target").map(h -> h.value());
     if (target.isPresent() && target.get().equals(NOOP_TARGET)) {
-      return body(request).thenApply(bytes -> response(requestId, NOOP));
+      return body(request).handle((bytes, failure) -> response(requestId, failure == null ? NOOP : tooLarge()));
     }
     if (target.isEmpty() || !target.get().startsWith(TARGET_PREFIX)) {
       request.discardEntityBytes(materializer);
@@ -90,11 +112,17 @@ public final class KmsHttpServer {
     final String inRegion = region;
     return body(request)
         .handle((bytes, failure) -> {
-          if (failure == null) return dispatch(inRegion, new ApiRequest(operation, bytes, requestId));
+          if (failure == null) {
+            Caller caller;
+            try {
+              caller = authenticator.authenticate(request, bytes);
+            } catch (AuthenticationException e) {
+              return CompletableFuture.completedFuture(ErrorBodies.response(e.error()));
+            }
+            return dispatch(inRegion, new ApiRequest(operation, bytes, requestId, caller));
+          }
           // The body was too large, or did not arrive in time.
-          return CompletableFuture.completedFuture(ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
-              "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.",
-              413)));
+          return CompletableFuture.completedFuture(tooLarge());
         })
         .thenCompose(r -> r)
         .thenApply(r -> response(requestId, r));
@@ -114,6 +142,11 @@ public final class KmsHttpServer {
     }
     return ApiContext.direct(entity.toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer))
         .thenApply(s -> s.getData().toArray());
+  }
+
+  private ApiResponse tooLarge() {
+    return ErrorBodies.response(new KmsError("RequestEntityTooLargeException",
+        "The request body is larger than " + settings.maxRequestBytes() + " bytes or was not received in time.", 413));
   }
 
   private CompletionStage<ApiResponse> dispatch(String region, ApiRequest request) {

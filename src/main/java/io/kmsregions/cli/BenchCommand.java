@@ -109,10 +109,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
   Path regionsDir;
 
-  @Option(names = "--access-key", defaultValue = "AKIDKMSREGIONSBENCH", description = "SigV4 access key id (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--access-key", defaultValue = "test", description = "SigV4 access key id (default: ${DEFAULT-VALUE}).")
   String accessKey;
 
-  @Option(names = "--secret-key", defaultValue = "bench-secret-key", description = "SigV4 secret key (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--secret-key", defaultValue = "test", description = "SigV4 secret key (default: ${DEFAULT-VALUE}).")
   String secretKey;
 
   @Override

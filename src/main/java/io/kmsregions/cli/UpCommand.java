@@ -33,6 +33,14 @@ final class UpCommand implements Callable<Integer> {
       description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
   Path seedFile;
 
+  @Option(names = "--auth", description = "sigv4 (verify AWS SigV4 signatures against kms.auth.credentials) or open "
+      + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
+  AuthOption.Mode auth;
+
+  @Option(names = "--cluster-tls", description = "Run Artery between Regions over mutual TLS; generates a throwaway "
+      + "cluster CA and node certificates under the data folder on first start (kms.cluster.tls.enabled).")
+  boolean clusterTls;
+
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
 
@@ -58,6 +66,8 @@ final class UpCommand implements Callable<Integer> {
     Path data = dataDir.toAbsolutePath();
     Map<String, String> props = new java.util.HashMap<>();
     props.put("kms.clock.origin", Long.toString(origin == 0 ? System.currentTimeMillis() : origin));
+    // --auth and --cluster-tls reach every node process as configuration.
+    AuthOption.config(auth, clusterTls).entrySet().forEach(e -> props.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
     if (seedFile != null) {
       try {
         // Read once here, so that an invalid file stops `up` before any node starts.

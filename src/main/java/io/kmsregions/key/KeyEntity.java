@@ -458,7 +458,7 @@ public final class KeyEntity
       if (m == null || shared.origin() != Origin.EXTERNAL) return m;
       ImportedKeyMaterial imported = importState().material(m.keyMaterialId());
       return imported == null || !imported.isImported() ? null
-          : new KeyMaterial(m.keyMaterialId(), imported.secret(), m.publicKey(), m.createdAt());
+          : new KeyMaterial(m.keyMaterialId(), imported.secret(), m.publicKey(), m.createdAt(), keyId);
     }
 
     /** A key with no deletion scheduled and no rotation under way. */
@@ -980,7 +980,8 @@ public final class KeyEntity
     } else {
       byte[] secret = new byte[32];
       RANDOM.nextBytes(secret);
-      material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now);
+      material = new KeyMaterial(io.kmsregions.crypto.SymmetricCiphertext.newKeyMaterialId(), secret, null, now,
+          k.keyId());
       pending = k.shared().withPendingMaterial(material);
     }
     PendingRotation rotation = new PendingRotation(material.keyMaterialId(), type, now);

@@ -44,7 +44,9 @@ public final class RegionGateway {
       ctx.getSystem().receptionist().tell(Receptionist.register(serviceKey(region), ctx.getSelf()));
       return Behaviors.receive(Command.class)
           .onMessage(ToKey.class, m -> {
-            keyManager.tell(new KeyManager.Route(m.keyId(), m.command()));
+            // Audited in this Region once the key acknowledges it (io.kmsregions.audit).
+            keyManager.tell(new KeyManager.Route(m.keyId(),
+                io.kmsregions.audit.AuditedDelivery.audited(ctx, m.keyId(), m.command())));
             return Behaviors.same();
           })
           .onMessage(HandleApiRequest.class, m -> {

@@ -58,7 +58,10 @@ public final class RegionNode {
    * @param overrides configuration that wins over everything else (tests: ports, timings)
    */
   public static RegionNode start(RegionSpec spec, List<RegionSpec> all, Path dataDir, Config overrides) {
-    Config config = overrides.withFallback(nodeConfig(spec, all, dataDir)).withFallback(ConfigFactory.load());
+    Config base = overrides.withFallback(nodeConfig(spec, all, dataDir)).withFallback(ConfigFactory.load());
+    // Artery over mutual TLS when kms.cluster.tls.enabled (io.kmsregions.security.tls.ClusterTls).
+    Config config = io.kmsregions.security.tls.ClusterTls.config(base, dataDir.toAbsolutePath(), spec.name(),
+        List.of(spec.clusterHost())).withFallback(base);
     try {
       // LevelDB creates only the last folder; several Regions starting at once must not race.
       Files.createDirectories(Path.of(config.getString("pekko.persistence.journal.leveldb.dir")));
@@ -96,6 +99,10 @@ public final class RegionNode {
     CompletableFuture<ServerBinding> binding = new CompletableFuture<>();
     CompletableFuture<ActorRef<RegionDirectory.Command>> directory = new CompletableFuture<>();
     KmsSettings settings = KmsSettings.from(config);
+    // The root key that seals key material in this Region's journal and snapshots, kept beside
+    // (not inside) the LevelDB folders.
+    javax.crypto.SecretKey rootKey = io.kmsregions.security.atrest.RootKey.loadOrCreate(
+        Path.of(config.getString("pekko.persistence.journal.leveldb.dir")).getParent(), spec.name());
     // A seed file is read before the node starts, so that an invalid one stops it at once.
     String seedPath = config.getString("kms.seed-file");
     io.kmsregions.seed.SeedFile seed;
@@ -115,7 +122,11 @@ public final class RegionNode {
       system = ActorSystem.create(
           Guardian.create(settings, config.getString("kms.http.host"), config.getInt("kms.http.port"), binding,
               directory, admin, seed, seeded),
-          SYSTEM_NAME, config);
+          SYSTEM_NAME,
+          org.apache.pekko.actor.setup.ActorSystemSetup.create(
+              org.apache.pekko.actor.BootstrapSetup.create(config),
+              org.apache.pekko.serialization.jackson.JacksonObjectMapperProviderSetup.create(
+                  new io.kmsregions.security.atrest.SealingObjectMapperFactory(rootKey))));
     } catch (RuntimeException e) {
       if (shaper != null) shaper.close();
       throw e;

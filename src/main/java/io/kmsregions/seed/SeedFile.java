@@ -247,7 +247,8 @@ public record SeedFile(Path path, List<SeededKey> keys) {
   static List<KeyMaterial> materials(SeededKey key, long now) {
     List<KeyMaterial> out = new ArrayList<>();
     for (Version v : key.versions()) {
-      out.add(new KeyMaterial(v.keyMaterialId(), key.origin() == Origin.EXTERNAL ? null : v.secret(), v.publicKey(), now));
+      out.add(new KeyMaterial(v.keyMaterialId(), key.origin() == Origin.EXTERNAL ? null : v.secret(), v.publicKey(), now,
+          key.keyId()));
     }
     return out;
   }

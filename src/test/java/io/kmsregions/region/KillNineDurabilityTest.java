@@ -58,7 +58,7 @@ class KillNineDurabilityTest {
       clients.put(REGIONS.get(i), KmsClient.builder()
           .endpointOverride(URI.create("http://127.0.0.1:" + ports.get(i)))
           .region(Region.of(REGIONS.get(i)))
-          .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
+          .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
           .httpClient(UrlConnectionHttpClient.create())
           .build());
     }

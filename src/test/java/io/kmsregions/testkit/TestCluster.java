@@ -51,6 +51,9 @@ public final class TestCluster implements AutoCloseable {
       "pekko.cluster.multi-data-center.failure-detector.heartbeat-interval = 500ms",
       "pekko.cluster.multi-data-center.failure-detector.acceptable-heartbeat-pause = 2s",
       "pekko.persistence.journal.leveldb.fsync = off",
+      // Loopback only, so open mode is allowed: the protocol tests send raw unsigned requests.
+      // The SigV4 tests (security.auth) start their clusters with kms.auth.mode = sigv4.
+      "kms.auth.mode = open",
       "kms.replication.min-backoff = 100ms",
       "kms.replication.max-backoff = 1s",
       "kms.replication.delivery-timeout = 2s",
