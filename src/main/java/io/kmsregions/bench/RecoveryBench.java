@@ -154,10 +154,7 @@ public final class RecoveryBench {
   }
 
   static int freePort() {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("no free port", e);
-    }
+    return io.kmsregions.region.Ports.freePort();
   }
+
 }

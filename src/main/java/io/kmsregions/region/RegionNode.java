@@ -149,12 +149,9 @@ public final class RegionNode {
   }
 
   private static int freePort() {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return io.kmsregions.region.Ports.freePort();
   }
+
 
   /** The configuration that makes a node the node of {@code spec}. */
   static Config nodeConfig(RegionSpec spec, List<RegionSpec> all, Path dataDir) {

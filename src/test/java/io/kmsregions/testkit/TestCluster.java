@@ -224,13 +224,9 @@ public final class TestCluster implements AutoCloseable {
     nodes.clear();
   }
 
-  /** A free loopback port, found by binding port 0. */
+  /** A free loopback port, outside the kernel's ephemeral range (see {@link io.kmsregions.region.Ports}). */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port", e);
-    }
+    return io.kmsregions.region.Ports.freePort();
   }
+
 }
