@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class LabScenariosTest {
   /** The workload and schedule run this many times faster than written; settle times stay. */
-  static final double SPEED = 2.5;
+  static final double SPEED = 3.5;
   private static final List<String> REGIONS = List.of("ap-southeast-2", "eu-west-1", "us-east-1");
 
   static Stream<Path> shipped() throws Exception {
