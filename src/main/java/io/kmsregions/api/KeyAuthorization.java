@@ -69,12 +69,43 @@ final class KeyAuthorization {
       if (outcome == Authorizer.Outcome.ALLOWED) return CompletableFuture.completedFuture(null);
       return CompletableFuture.failedFuture(denied(outcome, caller, action, "*"));
     }
+    if (op.equals("RetireGrant")) return retireGrant(caller, body);
     Map<String, List<String>> extra = extraContext(op, body);
     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
     for (Target t : targets(op, body)) {
       chain = chain.thenCompose(v -> authorize(caller, t, extra, op, body));
     }
     return chain;
+  }
+
+  /**
+   * RetireGrant (Developer Guide, "Retiring and revoking grants"): the grant's retiring principal
+   * may retire it; anyone else needs kms:RetireGrant on its key from the key policy, or a grant of
+   * theirs with the RetireGrant operation. A request with only a GrantToken names the key through
+   * the grant.
+   */
+  private CompletionStage<Void> retireGrant(Caller caller, JsonNode body) {
+    String grantId = text(body, "GrantId");
+    String token = text(body, "GrantToken");
+    if (token != null) {
+      try {
+        grantId = GrantOperations.grantIdOf(token, api.settings().region());
+      } catch (KmsException e) {
+        return CompletableFuture.completedFuture(null); // the operation answers InvalidGrantTokenException
+      }
+    }
+    if (grantId == null) return CompletableFuture.completedFuture(null);
+    String id = grantId;
+    String keyIdText = text(body, "KeyId");
+    CompletionStage<GrantStore.Reply> reply = ApiContext.ask(grants, replyTo -> new GrantStore.GetGrant(id, replyTo),
+        api.settings().askTimeout(), api.system().scheduler());
+    return reply.thenCompose(r -> {
+      GrantStore.Grant g = r instanceof GrantStore.GrantReply found ? found.grant() : null;
+      if (g == null) return CompletableFuture.completedFuture(null); // the operation answers NotFound
+      if (caller.principalArn().equals(g.retiringPrincipal())) return CompletableFuture.completedFuture(null);
+      Target t = new Target(keyIdText != null ? keyIdText : g.keyId(), false, "kms:RetireGrant", "RetireGrant", Map.of());
+      return authorize(caller, t, Map.of(), "RetireGrant", body);
+    });
   }
 
   private List<Target> targets(String op, JsonNode body) {

@@ -260,6 +260,19 @@ class AuthorizationClusterTest {
   }
 
   @Test
+  void onlyTheRetiringPrincipalOrTheKeyPolicyRetiresAGrant() {
+    String key = newKey(admin(US));
+    var grant = admin(US).createGrant(b -> b.keyId(key).granteePrincipal(CAROL).retiringPrincipal(BOB)
+        .operations(GrantOperation.ENCRYPT));
+    // carol holds the grant, but it does not give RetireGrant and the key policy does not name her.
+    denied(CAROL, "kms:RetireGrant", key, () -> carol(US).retireGrant(b -> b.grantToken(grant.grantToken())));
+    assertEquals(1, admin(US).listGrants(b -> b.keyId(key)).grants().size());
+    // bob, its retiring principal, may, although his identity policy allows no RetireGrant.
+    bob(US).retireGrant(b -> b.grantToken(grant.grantToken()));
+    assertTrue(admin(US).listGrants(b -> b.keyId(key)).grants().isEmpty());
+  }
+
+  @Test
   void lockoutSafetyCheck() {
     String key = newKey(admin(US));
     String carolOnly = policy("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + CAROL + "\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}");
