@@ -151,7 +151,9 @@ final class KeyAuthorization {
             "kms:encryptioncontext:" + k.toLowerCase(Locale.ROOT), x -> new ArrayList<>()).add(v));
       }
       PolicyEvaluator.Request r = Authorizer.request(caller, t.action(), resource, ctx);
-      Authorizer.Outcome outcome = authorizer.decide(r, key.policy());
+      // A key always has a policy; should a state lack one, it is the default (kms-api.md §4).
+      String policy = key.policy() != null ? key.policy() : api.defaultPolicy();
+      Authorizer.Outcome outcome = authorizer.decide(r, policy);
       if (outcome == Authorizer.Outcome.ALLOWED) return CompletableFuture.completedFuture(null);
       if (outcome == Authorizer.Outcome.DENIED_BY_KEY_POLICY || outcome == Authorizer.Outcome.DENIED_BY_IDENTITY_POLICY) {
         return CompletableFuture.<Void>failedFuture(denied(outcome, caller, t.action(), resource));
