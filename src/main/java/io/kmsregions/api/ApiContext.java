@@ -46,6 +46,8 @@ final class ApiContext {
   private final AliasCache aliases;
   private final io.kmsregions.key.KeyUsageTracker usage;
   private final Executor blocking;
+  /** Key policies, identity policies and grants decide who may call (issue 7 "Authorisation"). */
+  private final io.kmsregions.security.authz.Authorizer authorizer;
 
   ApiContext(
       KmsSettings settings,
@@ -62,6 +64,11 @@ final class ApiContext {
     this.aliases = aliases;
     this.usage = new io.kmsregions.key.KeyUsageTracker(settings.clock().now());
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.authorizer = io.kmsregions.security.authz.Authorizer.fromConfig(system.settings().config());
+  }
+
+  io.kmsregions.security.authz.Authorizer authorizer() {
+    return authorizer;
   }
 
   private static final Executor DIRECT = Runnable::run;

@@ -421,6 +421,11 @@ final class GrantOperations {
 
   /** The grant id a token of this Region names; InvalidGrantTokenException for anything else. */
   private String grantIdOf(String token) {
+    return grantIdOf(token, api.settings().region());
+  }
+
+  /** The same for {@code region}; also used by {@link KeyAuthorization} for RetireGrant. */
+  static String grantIdOf(String token, String thisRegion) {
     KmsException invalid = new KmsException(new KmsError("InvalidGrantTokenException", "Invalid grant token."));
     byte[] bytes;
     try {
@@ -432,9 +437,9 @@ final class GrantOperations {
     int regionLength = bytes[1] & 0xff;
     if (bytes.length != 2 + regionLength + 32 + 16) throw invalid;
     String region = new String(bytes, 2, regionLength, StandardCharsets.US_ASCII);
-    if (!region.equals(api.settings().region())) {
+    if (!region.equals(thisRegion)) {
       throw new KmsException(new KmsError("InvalidGrantTokenException",
-          "The grant token was issued in " + region + ", not in " + api.settings().region() + "."));
+          "The grant token was issued in " + region + ", not in " + thisRegion + "."));
     }
     return HEX.formatHex(bytes, 2 + regionLength, 2 + regionLength + 32);
   }

@@ -37,7 +37,7 @@ final class KeyManagementOperations {
         Map.entry("UntagResource", r -> untagResource(r.body())),
         Map.entry("ListResourceTags", r -> listResourceTags(r.body())),
         Map.entry("GetKeyPolicy", r -> getKeyPolicy(r.body())),
-        Map.entry("PutKeyPolicy", r -> putKeyPolicy(r.body())),
+        Map.entry("PutKeyPolicy", r -> putKeyPolicy(r.body(), r.caller())),
         Map.entry("ListKeyPolicies", r -> listKeyPolicies(r.body())),
         Map.entry("ScheduleKeyDeletion", r -> scheduleKeyDeletion(r.body())),
         Map.entry("CancelKeyDeletion", r -> cancelKeyDeletion(r.body())),
@@ -121,14 +121,14 @@ final class KeyManagementOperations {
     });
   }
 
-  private CompletionStage<JsonNode> putKeyPolicy(byte[] body) {
+  private CompletionStage<JsonNode> putKeyPolicy(byte[] body, io.kmsregions.security.auth.Caller caller) {
     ManagementRequests.PutKeyPolicy r = Json.read(body, ManagementRequests.PutKeyPolicy.class);
     String keyId = api.resolveKeyIdNoAlias(r.keyId());
     requireDefaultPolicyName(r.policyName());
     Validate.required(r.policy(), "policy");
     Validate.policy(r.policy());
     if (!Boolean.TRUE.equals(r.bypassPolicyLockoutSafetyCheck())) {
-      PolicyLockoutCheck.require(r.policy(), api.settings());
+      PolicyLockoutCheck.require(r.policy(), api, caller, api.settings().keyArn(api.settings().region(), keyId));
     }
     return noBody(api.askKey(keyId, replyTo -> new KeyEntity.PutKeyPolicy(r.policy(), replyTo)));
   }

@@ -38,12 +38,12 @@ final class KeyOperations {
   /** The operations of this group, by name. */
   Map<String, ApiContext.Operation> operations() {
     return Map.of(
-        "CreateKey", r -> createKey(r.body()),
+        "CreateKey", r -> createKey(r.body(), r.caller()),
         "DescribeKey", r -> describeKey(r.body()),
         "ListKeys", r -> listKeys(r.body()));
   }
 
-  private CompletionStage<JsonNode> createKey(byte[] body) {
+  private CompletionStage<JsonNode> createKey(byte[] body, io.kmsregions.security.auth.Caller caller) {
     Requests.CreateKey r = Json.read(body, Requests.CreateKey.class);
     if (r.keySpec() != null && r.customerMasterKeySpec() != null) {
       throw new KmsException(KmsError.validation(
@@ -96,6 +96,9 @@ final class KeyOperations {
     final KeyUsage keyUsage = usage;
     final Origin keyOrigin = origin;
     String policy = r.policy() != null ? r.policy() : api.defaultPolicy();
+    if (r.policy() != null && !Boolean.TRUE.equals(r.bypassPolicyLockoutSafetyCheck())) {
+      PolicyLockoutCheck.require(r.policy(), api, caller, api.settings().keyArn(api.settings().region(), keyId));
+    }
     String description = r.description() != null ? r.description() : "";
     CompletionStage<List<KeyMaterial>> materials = origin == Origin.EXTERNAL
         ? CompletableFuture.completedFuture(List.of())

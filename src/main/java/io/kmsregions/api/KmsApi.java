@@ -39,6 +39,7 @@ public final class KmsApi {
   private final ApiContext context;
   private final AliasCache aliasCache;
   private final AuditLog audit;
+  private final KeyAuthorization authorization;
   private final Map<String, ApiContext.Operation> operations = new java.util.HashMap<>();
 
   public KmsApi(
@@ -54,6 +55,7 @@ public final class KmsApi {
     this.aliasCache = aliasCache;
     this.context = new ApiContext(settings, system, keys, directory, cache, aliasCache);
     this.audit = AuditLog.get(system);
+    this.authorization = new KeyAuthorization(context, grants, context.authorizer());
     operations.putAll(new KeyOperations(context).operations());
     operations.putAll(new KeyManagementOperations(context).operations());
     operations.putAll(new MultiRegionOperations(context).operations());
@@ -95,6 +97,10 @@ public final class KmsApi {
     });
   }
 
+  private CompletionStage<JsonNode> authorizedApply(ApiContext.Operation op, ApiRequest request) {
+    return authorization.check(request).thenCompose(allowed -> op.apply(request));
+  }
+
   private CompletionStage<ApiResponse> handleUnaudited(ApiRequest request) {
     ApiContext.Operation op = operations.get(request.operation());
     if (op == null) {
@@ -107,9 +113,10 @@ public final class KmsApi {
     try {
       // KeyIds may name aliases: until this Region's aliases have recovered after a start, wait
       // for them rather than answer "not found" for an alias that exists.
+      // Authorised first (KeyAuthorization), so that a refused call changes nothing.
       result = aliasCache.isLoaded()
-          ? op.apply(request)
-          : aliasCache.whenLoaded(settings.askTimeout()).thenCompose(loaded -> op.apply(request));
+          ? authorizedApply(op, request)
+          : aliasCache.whenLoaded(settings.askTimeout()).thenCompose(loaded -> authorizedApply(op, request));
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }

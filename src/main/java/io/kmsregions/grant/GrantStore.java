@@ -31,9 +31,8 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * node's LevelDB journal, persistence id {@code Grants}.
  *
  * <p>Grants belong to a Region's key, never to a key set: they are not replicated (kms-api.md §5,
- * "independent" properties). They are stored and listed faithfully, but not yet enforced: the
- * simulator authorizes every caller for every operation, so a grant changes what ListGrants and
- * ListRetirableGrants show, not what a principal may do, and anyone may retire or revoke it.
+ * "independent" properties). The API's authorisation (io.kmsregions.api.KeyAuthorization) reads
+ * them through {@link ListGrants} to let a grantee use its key when the key policy does not.
  *
  * <p>This actor decides what only it can decide atomically: whether a named CreateGrant is a retry
  * of an existing grant (same key, name and parameters: the same GrantId again), and the quota of

@@ -160,8 +160,12 @@ class KeyLifecycleClusterTest {
     kms(EU).putKeyPolicy(b -> b.keyId(keyId).policyName("default").policy(narrow));
     assertEquals(narrow, kms(EU).getKeyPolicy(b -> b.keyId(keyId)).policy());
     assertEquals(defaultPolicy.replace("eu-west-1", "us-east-1"), kms(US).getKeyPolicy(b -> b.keyId(keyId)).policy());
+    // No statement lets the caller (the account root) call PutKeyPolicy; with authorisation
+    // (issue 7) the root keeps what the rest of this test uses.
     String lockout = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-        + "\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:role/app\"},\"Action\":\"kms:Decrypt\",\"Resource\":\"*\"}]}";
+        + "\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:role/app\"},\"Action\":\"kms:Decrypt\",\"Resource\":\"*\"},"
+        + "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},"
+        + "\"Action\":[\"kms:Decrypt\",\"kms:Get*\",\"kms:Describe*\"],\"Resource\":\"*\"}]}";
     MalformedPolicyDocumentException locked = assertThrows(MalformedPolicyDocumentException.class,
         () -> kms(EU).putKeyPolicy(b -> b.keyId(keyId).policyName("default").policy(lockout)));
     assertEquals("The new key policy will not allow you to update the key policy in the future.",

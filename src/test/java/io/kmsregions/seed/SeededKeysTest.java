@@ -87,7 +87,7 @@ class SeededKeysTest {
       jdk.init(new SecretKeySpec(hmac, "HmacSHA256"));
       assertArrayEquals(jdk.doFinal("m".getBytes(StandardCharsets.UTF_8)), us.generateMac(b -> b.keyId(HMAC)
           .macAlgorithm(MacAlgorithmSpec.HMAC_SHA_256).message(SdkBytes.fromUtf8String("m"))).mac().asByteArray());
-      assertEquals("{\"Version\":\"2012-10-17\",\"Statement\":[]}",
+      assertEquals("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"111122223333\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}",
           us.getKeyPolicy(b -> b.keyId(HMAC).policyName("default")).policy());
       assertEquals(KeyState.DISABLED, us.describeKey(b -> b.keyId(DISABLED)).keyMetadata().keyState());
       // An EXTERNAL multi-Region key seeded with material: imported everywhere, never expiring
@@ -232,7 +232,8 @@ class SeededKeysTest {
         "    regions: [us-east-1]",
         "    keySpec: HMAC_256",
         "    keyUsage: GENERATE_VERIFY_MAC",
-        "    policy: '{\"Version\":\"2012-10-17\",\"Statement\":[]}'",
+        // Not the default policy, but one that still lets the account use the key (authorisation, issue 7).
+        "    policy: '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"111122223333\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}'",
         "    material:",
         "      - base64: " + b64(hmac),
         "  - keyId: " + EXTERNAL,
