@@ -138,7 +138,7 @@ public final class RegionNode {
     });
     LinkShaper s = shaper;
     system.getWhenTerminated().thenRun(() -> {
-      IllegalStateException stopped = new IllegalStateException(spec.name() + " stopped");
+      IllegalStateException stopped = new NodeStopped(spec.name() + " stopped");
       binding.completeExceptionally(stopped);
       node.up.completeExceptionally(stopped);
       node.seeded.completeExceptionally(stopped);
@@ -185,7 +185,40 @@ public final class RegionNode {
    * seeded keys exist; fails with a {@link io.kmsregions.seed.SeedException} on a seed conflict.
    */
   public CompletionStage<ServerBinding> ready() {
-    return up.thenCombine(binding, (u, b) -> b).thenCombine(seeded, (b, n) -> b);
+    CompletableFuture<ServerBinding> ready = new CompletableFuture<>();
+    CompletableFuture.allOf(up, binding, seeded).whenComplete((v, failure) -> {
+      if (failure == null) {
+        ready.complete(binding.join());
+        return;
+      }
+      // Several may fail at once (a refused bind or a seed conflict stops the node, which then
+      // fails the rest with "stopped"): report the cause, not the consequence.
+      Throwable chosen = null;
+      for (CompletableFuture<?> f : List.of(seeded, binding, up)) {
+        Throwable cause = causeOf(f);
+        if (cause != null && (chosen == null || chosen instanceof NodeStopped) && !(cause instanceof NodeStopped)) chosen = cause;
+        if (cause != null && chosen == null) chosen = cause;
+      }
+      ready.completeExceptionally(chosen != null ? chosen : failure);
+    });
+    return ready;
+  }
+
+  private static Throwable causeOf(CompletableFuture<?> f) {
+    if (!f.isCompletedExceptionally()) return null;
+    try {
+      f.join();
+      return null;
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    }
+  }
+
+  /** The node's ActorSystem terminated: a consequence, whose cause (if any) is reported instead. */
+  static final class NodeStopped extends IllegalStateException {
+    NodeStopped(String message) {
+      super(message);
+    }
   }
 
   /** The Regions this node reaches now, itself excluded. */
