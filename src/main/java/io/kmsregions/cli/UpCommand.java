@@ -122,8 +122,16 @@ final class UpCommand implements Callable<Integer> {
     System.out.println("kms-regions ready: " + regions.size() + " Regions serving the KMS API (Ctrl-C to stop)"
         + (s == null ? "" : "; faults: kms-regions fault --help"));
     System.out.flush();
-    Thread.currentThread().join(); // until SIGTERM or Ctrl-C; the hook stops the nodes
-    return 0;
+    // Until SIGTERM or Ctrl-C (the hook stops the nodes); meanwhile say when a node dies by itself.
+    while (true) {
+      Thread.sleep(1000);
+      nodes.unexpectedExits().forEach((region, code) -> {
+        String why = nodes.startFailure(region);
+        System.err.println("kms-regions up: the node of " + region + " exited with " + code
+            + (why != null ? " (" + why + ")" : "") + "; see " + nodes.log(region)
+            + "; `kms-regions fault restart " + region + "` starts it again");
+      });
+    }
   }
 
   /** {@code --seed FILE} as configuration ({@code kms.seed-file}); empty without it. */

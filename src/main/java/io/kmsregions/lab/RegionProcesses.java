@@ -35,6 +35,8 @@ public final class RegionProcesses implements AutoCloseable {
   private final List<String> jvmOptions;
   private final Map<String, String> properties;
   private final Map<String, Process> processes = new LinkedHashMap<>();
+  // Where each node's current incarnation starts in its (appended) log.
+  private final Map<String, Long> logOffsets = new LinkedHashMap<>();
   private final Map<String, Condition> conditions = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
@@ -106,6 +108,44 @@ public final class RegionProcesses implements AutoCloseable {
   }
 
   /**
+   * The Regions whose node died without this supervisor making it (not crash, stop or pause),
+   * each with its exit code, reported once: they are marked CRASHED.
+   */
+  public synchronized Map<String, Integer> unexpectedExits() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    for (var e : processes.entrySet()) {
+      if (conditions.get(e.getKey()) == Condition.RUNNING && !e.getValue().isAlive()) {
+        conditions.put(e.getKey(), Condition.CRASHED);
+        out.put(e.getKey(), e.getValue().exitValue());
+      }
+    }
+    return out;
+  }
+
+  /** The log file of {@code region}'s node. */
+  public Path log(String region) {
+    return logDir.resolve(region + ".log");
+  }
+
+  /** Whether the current incarnation of {@code region}'s node printed its {@code kms-regions ready} line. */
+  private boolean saidReady(String region) {
+    Path log = logDir.resolve(region + ".log");
+    long from;
+    synchronized (this) {
+      from = logOffsets.getOrDefault(region, 0L);
+    }
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+      if (f.length() <= from) return false;
+      f.seek(from);
+      byte[] rest = new byte[(int) Math.min(f.length() - from, 16 * 1024 * 1024)];
+      f.readFully(rest);
+      return new String(rest, java.nio.charset.StandardCharsets.UTF_8).contains("kms-regions ready:");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
    * What {@code region}'s node said when it refused to start (its last {@code kms-regions node: …}
    * line, without that prefix), or null.
    */
@@ -142,6 +182,8 @@ public final class RegionProcesses implements AutoCloseable {
         "--region", s.name(), "--data-dir", dataDir.toString(), "--regions", regionsDir.toString(), "--faults", "--exit-with-parent"));
     try {
       Files.createDirectories(logDir);
+      Path log = logDir.resolve(region + ".log");
+      logOffsets.put(region, Files.exists(log) ? Files.size(log) : 0L);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve(region + ".log").toFile())).start();
       processes.put(region, p);
@@ -229,7 +271,9 @@ public final class RegionProcesses implements AutoCloseable {
           throw new IllegalStateException(other + " node exited with " + exitValue(other) + "; see " + logDir.resolve(other + ".log"));
         }
       }
-      String health = get(s.httpUrl() + "/health");
+      // Ready is what the node itself says once it is Up, bound and seeded; /health then tells
+      // whether it reaches the others (it answers before seeding is done).
+      String health = saidReady(region) ? get(s.httpUrl() + "/health") : null;
       if (health != null && mustReach.stream().allMatch(o -> o.equals(region) || health.contains("\"" + o + "\""))) return;
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(region + " node not ready after " + timeout.toSeconds() + " s; see "
