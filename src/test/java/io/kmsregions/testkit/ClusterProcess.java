@@ -82,18 +82,9 @@ public final class ClusterProcess implements AutoCloseable {
    * attribute lists the real entries.
    */
   static String classpath() {
-    String cp = System.getProperty("java.class.path");
-    if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) return cp;
-    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(cp)) {
-      String entries = jar.getManifest().getMainAttributes().getValue("Class-Path");
-      if (entries == null) return cp;
-      List<String> paths = new ArrayList<>();
-      for (String e : entries.trim().split("\\s+")) paths.add(Path.of(java.net.URI.create(e)).toString());
-      return String.join(java.io.File.pathSeparator, paths);
-    } catch (IOException | IllegalArgumentException e) {
-      return cp;
-    }
+    return io.kmsregions.lab.RegionProcesses.ownClasspath();
   }
+
 
   public String output() {
     synchronized (output) {
