@@ -96,11 +96,16 @@ final class FaultCommand implements Callable<Integer> {
     void run() throws IOException, InterruptedException {
       if (parent.viaSupervisor(action(), region)) return;
       FaultInjector f = parent.injector();
-      switch (action()) {
-        case "crash" -> f.crash(region);
-        case "pause" -> f.pause(region);
-        case "resume" -> f.resume(region);
-        default -> f.restart(region);
+      try {
+        switch (action()) {
+          case "crash" -> f.crash(region);
+          case "pause" -> f.pause(region);
+          case "resume" -> f.resume(region);
+          default -> f.restart(region);
+        }
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        throw new IllegalStateException("no supervisor answers at " + parent.supervisor + " (is `up` running?), and "
+            + e.getMessage(), e);
       }
       System.out.println(region + ": " + action() + " done (by pid; no supervisor at " + parent.supervisor + ")");
     }

@@ -24,12 +24,18 @@ final class ForcePromoteCommand implements Callable<Integer> {
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
   Path regionsDir;
 
+  private static java.util.List<String> members(com.fasterxml.jackson.databind.JsonNode status) {
+    java.util.List<String> l = new java.util.ArrayList<>();
+    status.path("members").forEach(m -> l.add(m.asText()));
+    return l;
+  }
+
   @Override
   public Integer call() {
     try {
       var status = new FaultInjector(RegionSpec.load(regionsDir), null).forcePromote(region, keyId);
       System.out.println(keyId + " is primary in " + region + " at epoch " + status.path("epoch").asLong()
-          + "; members " + status.path("members"));
+          + "; members " + String.join(",", members(status)));
       return 0;
     } catch (Exception e) {
       System.err.println("kms-regions force-promote: " + e.getMessage());

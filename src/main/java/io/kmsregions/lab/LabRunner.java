@@ -83,8 +83,8 @@ public final class LabRunner {
       say("starting " + specs.size() + " Region processes (logs in " + out.resolve("logs") + ")");
       processes.startAll();
       processes.awaitAllReady(options.readyTimeout());
+      say("cluster ready; from here t = 0 is the scenario's start (the schedule's `at`)");
       history = new HistoryWriter();
-      say("cluster ready");
       ObjectNode sc = history.record("scenario");
       sc.put("name", scenario.name());
       sc.set("regions", JSON.valueToTree(scenario.regions()));

@@ -56,7 +56,7 @@ public final class StatusTable {
     for (var k : keys.entrySet()) {
       b.append(k.getKey()).append('\n');
       b.append("  ").append(pad("region", w)).append(pad("role", 9)).append(pad("state", 24)).append(pad("primary", w))
-          .append(pad("epoch", 7)).append(pad("shared", 16)).append(pad("outbox", 8)).append("members\n");
+          .append(pad("epoch", 7)).append(pad("shared", 16)).append(pad("pending", 8)).append("members\n");
       for (var r : k.getValue().entrySet()) {
         JsonNode s = r.getValue();
         String shared = "v" + s.path("version").asLong() + " " + s.path("sharedDigest").asText("").substring(0,
