@@ -15,7 +15,6 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
@@ -195,10 +194,5 @@ public final class AdminServer extends AllDirectives {
     n.put("error", message);
     return HttpResponse.create().withStatus(StatusCodes.get(status))
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, n.toString()));
-  }
-
-  @SuppressWarnings("unused")
-  private static String dc(ClusterEvent.MemberEvent e) {
-    return e.member().dataCenter();
   }
 }

@@ -16,13 +16,20 @@ import java.util.List;
 /**
  * What one node saw, for the laboratory's history: membership events and every key state change,
  * as JSON Lines appended to a file (flushed per line, so a {@code kill -9} loses at most the line
- * being written). Each line carries {@code wall} (epoch milliseconds); the laboratory turns it into
+ * being written). Lines are written by a thread of the log's own, never on the key actor's or the
+ * cluster's thread that reports them. Each line carries {@code wall} (epoch milliseconds); the laboratory turns it into
  * the history's {@code t}. The record shapes are those of lab/history/FORMAT.md.
  */
 public final class NodeEventLog implements KeyCache.Listener, AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final String region;
   private final BufferedWriter out;
+  // One writer thread, so that a key actor never waits on the disk for the laboratory's history.
+  private final java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "node-event-log");
+    t.setDaemon(true);
+    return t;
+  });
 
   public NodeEventLog(String region, Path file) {
     this.region = region;
@@ -88,22 +95,33 @@ public final class NodeEventLog implements KeyCache.Listener, AutoCloseable {
     return n;
   }
 
-  private synchronized void write(ObjectNode n) {
+  private void write(ObjectNode n) {
     try {
-      out.write(JSON.writeValueAsString(n));
-      out.newLine();
-      out.flush();
-    } catch (IOException e) {
-      // The history loses a line; the node keeps serving.
+      writer.execute(() -> {
+        try {
+          out.write(JSON.writeValueAsString(n));
+          out.newLine();
+          out.flush();
+        } catch (IOException e) {
+          // The history loses a line; the node keeps serving.
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed: the node is stopping
     }
   }
 
+  /** Writes what is queued, then closes the file. */
   @Override
-  public synchronized void close() {
+  public void close() {
+    writer.shutdown();
     try {
+      writer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
       out.close();
     } catch (IOException ignored) {
       // closing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -39,17 +39,8 @@ final class NodeCommand implements Callable<Integer> {
       description = "Halt at once (as if killed) when the process that started this one dies: a supervisor's nodes never outlive it.")
   boolean exitWithParent;
 
-  @Option(names = "--seed", paramLabel = "FILE",
-      description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
-  Path seedFile;
-
-  @Option(names = "--auth", description = "sigv4 (verify AWS SigV4 signatures against kms.auth.credentials) or open "
-      + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
-  AuthOption.Mode auth;
-
-  @Option(names = "--cluster-tls", description = "Run Artery between Regions over mutual TLS; generates a throwaway "
-      + "cluster CA and node certificates under the data folder on first start (kms.cluster.tls.enabled).")
-  boolean clusterTls;
+  @picocli.CommandLine.Mixin
+  NodeOptions nodeOptions = new NodeOptions();
 
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
@@ -78,10 +69,10 @@ final class NodeCommand implements Callable<Integer> {
     if (exitWithParent) {
       ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(137)));
     }
-    config = config.withFallback(AuthOption.config(auth, clusterTls));
+
     RegionNode node;
     try {
-      node = RegionNode.start(spec, regions, dataDir, UpCommand.seedConfig(seedFile).withFallback(config));
+      node = RegionNode.start(spec, regions, dataDir, nodeOptions.config().withFallback(config));
     } catch (io.kmsregions.seed.SeedException e) {
       System.err.println("kms-regions node: " + e.getMessage());
       return 2;

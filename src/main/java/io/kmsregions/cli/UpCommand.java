@@ -29,17 +29,8 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
   Path regionsDir;
 
-  @Option(names = "--seed", paramLabel = "FILE",
-      description = "YAML file of keys to create at start with fixed ids and material (default: kms.seed-file / KMS_SEED_FILE).")
-  Path seedFile;
-
-  @Option(names = "--auth", description = "sigv4 (verify AWS SigV4 signatures against kms.auth.credentials) or open "
-      + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
-  AuthOption.Mode auth;
-
-  @Option(names = "--cluster-tls", description = "Run Artery between Regions over mutual TLS; generates a throwaway "
-      + "cluster CA and node certificates under the data folder on first start (kms.cluster.tls.enabled).")
-  boolean clusterTls;
+  @picocli.CommandLine.Mixin
+  NodeOptions nodeOptions = new NodeOptions();
 
   @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for every Region to be Up (default: ${DEFAULT-VALUE}).")
   int readyTimeout;
@@ -66,8 +57,9 @@ final class UpCommand implements Callable<Integer> {
     Path data = dataDir.toAbsolutePath();
     Map<String, String> props = new java.util.HashMap<>();
     props.put("kms.clock.origin", Long.toString(origin == 0 ? System.currentTimeMillis() : origin));
-    // --auth and --cluster-tls reach every node process as configuration.
-    AuthOption.config(auth, clusterTls).entrySet().forEach(e -> props.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+    // --seed, --auth and --cluster-tls reach every node process as configuration.
+    props.putAll(nodeOptions.properties());
+    Path seedFile = nodeOptions.seedFile;
     if (seedFile != null) {
       try {
         // Read once here, so that an invalid file stops `up` before any node starts.
@@ -76,7 +68,6 @@ final class UpCommand implements Callable<Integer> {
         System.err.println("kms-regions up: " + e.getMessage());
         return 2;
       }
-      props.put("kms.seed-file", seedFile.toAbsolutePath().toString());
     }
     RegionProcesses nodes = new RegionProcesses(regions, regionsDir.toAbsolutePath(), data, data.resolve("logs"),
         nodeJvmOptions, props);
@@ -132,12 +123,6 @@ final class UpCommand implements Callable<Integer> {
             + "; `kms-regions fault restart " + region + "` starts it again");
       });
     }
-  }
-
-  /** {@code --seed FILE} as configuration ({@code kms.seed-file}); empty without it. */
-  static com.typesafe.config.Config seedConfig(Path seedFile) {
-    return seedFile == null ? ConfigFactory.empty()
-        : ConfigFactory.parseMap(java.util.Map.of("kms.seed-file", seedFile.toAbsolutePath().toString()));
   }
 
   static Throwable rootCause(Throwable e) {

@@ -37,9 +37,7 @@ public final class FaultInjector {
   }
 
   public RegionSpec spec(String region) {
-    return specs.stream().filter(s -> s.name().equals(region)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("unknown Region '" + region + "'; known: "
-            + specs.stream().map(RegionSpec::name).toList()));
+    return RegionSpec.named(specs, region);
   }
 
   public void crash(String region) {

@@ -61,9 +61,7 @@ public final class RegionProcesses implements AutoCloseable {
   }
 
   public RegionSpec spec(String region) {
-    return specs.stream().filter(s -> s.name().equals(region)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("unknown Region '" + region + "'; known: "
-            + specs.stream().map(RegionSpec::name).toList()));
+    return RegionSpec.named(specs, region);
   }
 
   public synchronized Condition condition(String region) {

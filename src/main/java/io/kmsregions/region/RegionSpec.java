@@ -30,6 +30,17 @@ public record RegionSpec(String name, String httpHost, int httpPort, String clus
     this(name, httpHost, httpPort, clusterHost, clusterPort, -1);
   }
 
+  /**
+   * The spec named {@code region} in {@code specs}.
+   *
+   * @throws IllegalArgumentException naming the known Regions when there is none
+   */
+  public static RegionSpec named(List<RegionSpec> specs, String region) {
+    return specs.stream().filter(s -> s.name().equals(region)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown Region '" + region + "'; known: "
+            + specs.stream().map(RegionSpec::name).toList()));
+  }
+
   /** The Pekko address of this Region's node in the cluster {@code systemName}. */
   public String clusterAddress(String systemName) {
     return "pekko://" + systemName + "@" + clusterHost + ":" + clusterPort;
