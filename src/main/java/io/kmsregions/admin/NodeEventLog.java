@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * What one node saw, for the laboratory's history: membership events and every key state change,
- * as JSON Lines appended to a file (flushed per line, so a {@code kill -9} loses at most the line
- * being written). Lines are written by a thread of the log's own, never on the key actor's or the
+ * as JSON Lines appended to a file (flushed per line, so a {@code kill -9} loses at most the lines
+ * still queued). Lines are written by a thread of the log's own, never on the key actor's or the
  * cluster's thread that reports them. Each line carries {@code wall} (epoch milliseconds); the laboratory turns it into
  * the history's {@code t}. The record shapes are those of lab/history/FORMAT.md.
  */
