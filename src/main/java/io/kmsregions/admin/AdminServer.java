@@ -37,6 +37,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   POST /faults/heal                 {"peer":"eu-west-1"} or {} for every peer
  *   POST /faults/latency              {"peer":"eu-west-1","delayMs":100,"jitterMs":10,"lossPercent":1}
  *   POST /keys/force-promote          {"keyId":"mrk-…"}  (DESIGN.md, failure model; beyond AWS)
+ *   GET  /cloudhsm                    the simulated CloudHSM clusters and their HSMs
+ *   POST /cloudhsm/hsms               {"clusterId":"cluster-…","availabilityZone":"c"}: adds an HSM
+ *   POST /cloudhsm/hsms/delete        {"clusterId":"cluster-…","hsmId":"hsm-…"}: deletes one
  * </pre>
  *
  * Errors are {@code {"error": "..."}} with HTTP 400 (bad request) or 409 (refused by the key).
@@ -49,8 +52,11 @@ public final class AdminServer extends AllDirectives {
   private final ActorRef<KeyManager.Command> keys;
   private final Faults faults;
   private final Duration timeout;
+  private final io.kmsregions.keystore.cloudhsm.SimulatedCloudHsm cloudHsm;
 
-  public AdminServer(KmsSettings settings, ActorSystem<?> system, ActorRef<KeyManager.Command> keys, Faults faults) {
+  public AdminServer(KmsSettings settings, ActorSystem<?> system, ActorRef<KeyManager.Command> keys, Faults faults,
+      io.kmsregions.keystore.cloudhsm.SimulatedCloudHsm cloudHsm) {
+    this.cloudHsm = cloudHsm;
     this.settings = settings;
     this.system = system;
     this.keys = keys;
@@ -81,7 +87,42 @@ public final class AdminServer extends AllDirectives {
                 }))))))),
         path(org.apache.pekko.http.javadsl.server.PathMatchers.segment("keys").slash("force-promote"), () -> post(() -> entity(
             org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
-            body -> completeWithFuture(forcePromote(body))))));
+            body -> completeWithFuture(forcePromote(body))))),
+        path("cloudhsm", () -> get(() -> complete(ok(clusters())))),
+        pathPrefix("cloudhsm", () -> pathPrefix("hsms", () -> post(() -> entity(
+            org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), body -> concat(
+                pathEnd(() -> complete(hsmChange(body, b -> cloudHsm.addHsm(required(b, "clusterId"),
+                    required(b, "availabilityZone"))))),
+                path("delete", () -> complete(hsmChange(body, b -> {
+                  cloudHsm.deleteHsm(required(b, "clusterId"), required(b, "hsmId"));
+                  return null;
+                })))))))));
+  }
+
+  private HttpResponse hsmChange(String body, java.util.function.Function<JsonNode, Object> change) {
+    try {
+      change.apply(body.isBlank() ? JSON.createObjectNode() : JSON.readTree(body));
+      return ok(clusters());
+    } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+      return error(400, e.getMessage());
+    }
+  }
+
+  /** The simulated CloudHSM clusters: id, state, subnets' zones, HSMs. */
+  private ObjectNode clusters() {
+    ObjectNode n = JSON.createObjectNode();
+    ArrayNode list = n.putArray("clusters");
+    for (var c : cloudHsm.clusters()) {
+      ObjectNode e = list.addObject();
+      e.put("clusterId", c.clusterId());
+      e.put("state", c.state());
+      c.subnetZones().forEach(e.putArray("subnetAvailabilityZones")::add);
+      ArrayNode hsms = e.putArray("hsms");
+      for (var h : c.hsms()) {
+        hsms.addObject().put("hsmId", h.hsmId()).put("availabilityZone", h.availabilityZone()).put("state", h.state());
+      }
+    }
+    return n;
   }
 
   private interface FaultAction {

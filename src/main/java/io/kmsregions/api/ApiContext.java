@@ -48,6 +48,7 @@ final class ApiContext {
   private final Executor blocking;
   /** Key policies, identity policies and grants decide who may call (issue 7 "Authorisation"). */
   private final io.kmsregions.security.authz.Authorizer authorizer;
+  private final io.kmsregions.keystore.KeyStoreServices keyStores;
 
   ApiContext(
       KmsSettings settings,
@@ -55,7 +56,8 @@ final class ApiContext {
       ActorRef<KeyManager.Command> keys,
       ActorRef<RegionDirectory.Command> directory,
       KeyCache cache,
-      AliasCache aliases) {
+      AliasCache aliases,
+      io.kmsregions.keystore.KeyStoreServices keyStores) {
     this.settings = settings;
     this.system = system;
     this.keys = keys;
@@ -65,6 +67,24 @@ final class ApiContext {
     this.usage = new io.kmsregions.key.KeyUsageTracker(settings.clock().now());
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     this.authorizer = io.kmsregions.security.authz.Authorizer.fromConfig(system.settings().config());
+    this.keyStores = keyStores;
+  }
+
+  /** This Region's custom key stores, CloudHSM clusters and external key store proxies. */
+  io.kmsregions.keystore.KeyStoreServices keyStores() {
+    return keyStores;
+  }
+
+  /**
+   * The key as the API shows and checks it: a key of a custom key store that cannot be used now
+   * (the store is not CONNECTED, or its proxy does not answer) is Unavailable while it is Enabled
+   * or Disabled (kms-api.md §6); its actor keeps the state it would return to.
+   */
+  Key view(Key k) {
+    if (k.customKeyStore() == null) return k;
+    if (k.keyState() != io.kmsregions.key.KeyState.Enabled && k.keyState() != io.kmsregions.key.KeyState.Disabled) return k;
+    if (keyStores.cache().isAvailable(k.customKeyStore().customKeyStoreId())) return k;
+    return k.withKeyState(io.kmsregions.key.KeyState.Unavailable);
   }
 
   io.kmsregions.security.authz.Authorizer authorizer() {
@@ -190,7 +210,7 @@ final class ApiContext {
   /** The key's newest state: from the cache, or from its actor (which then starts on this node). */
   CompletionStage<Key> key(String keyId) {
     Key cached = cache.get(keyId);
-    if (cached != null) return CompletableFuture.completedFuture(cached);
+    if (cached != null) return CompletableFuture.completedFuture(view(cached));
     return askKey(keyId, KeyEntity.GetKey::new);
   }
 
@@ -199,7 +219,7 @@ final class ApiContext {
     CompletionStage<KeyEntity.KeyReply> reply = ask(keys,
         replyTo -> new KeyManager.Route(keyId, command.apply(replyTo)), settings.askTimeout(), system.scheduler());
     return reply.thenApply(r -> {
-      if (r instanceof KeyEntity.KeyFound f) return f.key();
+      if (r instanceof KeyEntity.KeyFound f) return view(f.key());
       throw new KmsException(((KeyEntity.KeyFailed) r).error());
     });
   }

@@ -64,20 +64,36 @@ final class CryptoOperations {
 
   private final ApiContext api;
 
+  private final CustomKeyStoreKeys keyStores;
+
   CryptoOperations(ApiContext api) {
     this.api = api;
+    this.keyStores = new CustomKeyStoreKeys(api);
+  }
+
+  /**
+   * Symmetric encryption of {@code plaintext} under {@code material} of {@code k}, with the
+   * backing custom key store's part first (an external key store encrypts it too).
+   */
+  private CompletionStage<byte[]> symmetricEncrypt(Key k, KeyMaterial material, byte[] plaintext,
+      Map<String, String> context, ApiRequest request) {
+    Map<String, String> c = ApiContext.context(context);
+    return keyStores.seal(k, plaintext, SymmetricCiphertext.encodeContext(c), request.operation(), request.requestId(),
+            request.caller())
+        .thenApply(payload -> SymmetricCiphertext.encrypt(k.keyId(), material.keyMaterialId(), material.secret(),
+            payload, c));
   }
 
   /** The operations of this group, by name. */
   Map<String, ApiContext.Operation> operations() {
     return Map.ofEntries(
-        Map.entry("Encrypt", r -> encrypt(r.body())),
-        Map.entry("Decrypt", r -> decrypt(r.body())),
-        Map.entry("ReEncrypt", r -> reEncrypt(r.body())),
-        Map.entry("GenerateDataKey", r -> generateDataKey(r.body(), true)),
-        Map.entry("GenerateDataKeyWithoutPlaintext", r -> generateDataKey(r.body(), false)),
-        Map.entry("GenerateDataKeyPair", r -> generateDataKeyPair(r.body(), true)),
-        Map.entry("GenerateDataKeyPairWithoutPlaintext", r -> generateDataKeyPair(r.body(), false)),
+        Map.entry("Encrypt", this::encrypt),
+        Map.entry("Decrypt", this::decrypt),
+        Map.entry("ReEncrypt", this::reEncrypt),
+        Map.entry("GenerateDataKey", r -> generateDataKey(r, true)),
+        Map.entry("GenerateDataKeyWithoutPlaintext", r -> generateDataKey(r, false)),
+        Map.entry("GenerateDataKeyPair", r -> generateDataKeyPair(r, true)),
+        Map.entry("GenerateDataKeyPairWithoutPlaintext", r -> generateDataKeyPair(r, false)),
         Map.entry("Sign", r -> sign(r.body())),
         Map.entry("Verify", r -> verify(r.body())),
         Map.entry("GenerateMac", r -> generateMac(r.body())),
@@ -89,28 +105,29 @@ final class CryptoOperations {
 
   // ------------------------------------------------------------------ Encrypt, Decrypt, ReEncrypt
 
-  private CompletionStage<JsonNode> encrypt(byte[] body) {
-    CryptoRequests.Encrypt r = Json.read(body, CryptoRequests.Encrypt.class);
+  private CompletionStage<JsonNode> encrypt(ApiRequest request) {
+    CryptoRequests.Encrypt r = Json.read(request.body(), CryptoRequests.Encrypt.class);
     String keyId = api.resolveKeyId(r.keyId());
     Validate.required(r.plaintext(), "plaintext");
     Validate.blobLength(r.plaintext(), "plaintext", 1, 4096);
     Validate.encryptionContext(r.encryptionContext(), "encryptionContext");
     Validate.grantTokens(r.grantTokens());
     EncryptionAlgorithm algorithm = encryptionAlgorithm(r.encryptionAlgorithm(), "encryptionAlgorithm");
-    return api.key(keyId).thenApply(k -> {
+    return api.key(keyId).thenCompose(k -> {
       Encryption e = prepareEncryption(k, algorithm, r.plaintext().length, r.encryptionContext(), "Encrypt");
       if (Boolean.TRUE.equals(r.dryRun())) throw ApiContext.dryRun();
-      byte[] blob = e.encrypt(r.plaintext(), r.encryptionContext());
-      ObjectNode out = Json.MAPPER.createObjectNode();
-      out.put("CiphertextBlob", blob);
-      out.put("KeyId", api.arn(k));
-      out.put("EncryptionAlgorithm", e.algorithm().name());
-      return out;
+      return encrypt(e, r.plaintext(), r.encryptionContext(), request).thenApply(blob -> {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("CiphertextBlob", blob);
+        out.put("KeyId", api.arn(k));
+        out.put("EncryptionAlgorithm", e.algorithm().name());
+        return (JsonNode) out;
+      });
     });
   }
 
-  private CompletionStage<JsonNode> decrypt(byte[] body) {
-    CryptoRequests.Decrypt r = Json.read(body, CryptoRequests.Decrypt.class);
+  private CompletionStage<JsonNode> decrypt(ApiRequest request) {
+    CryptoRequests.Decrypt r = Json.read(request.body(), CryptoRequests.Decrypt.class);
     rejectRecipient(r.recipient());
     boolean dryRun = Boolean.TRUE.equals(r.dryRun());
     boolean ignoreCiphertext = dryRun && ignoresCiphertext(r.dryRunModifiers());
@@ -121,7 +138,7 @@ final class CryptoOperations {
     EncryptionAlgorithm algorithm = encryptionAlgorithm(r.encryptionAlgorithm(), "encryptionAlgorithm");
     String requested = r.keyId() == null ? null : api.resolveKeyId(r.keyId());
     Source source = new Source(r.ciphertextBlob(), requested, algorithm, r.encryptionContext(), ignoreCiphertext);
-    return decryptSource(source, "Decrypt").thenApply(d -> {
+    return decryptSource(source, request).thenApply(d -> {
       if (dryRun) throw ApiContext.dryRun();
       ObjectNode out = Json.MAPPER.createObjectNode();
       out.put("KeyId", api.arn(d.key()));
@@ -132,8 +149,8 @@ final class CryptoOperations {
     });
   }
 
-  private CompletionStage<JsonNode> reEncrypt(byte[] body) {
-    CryptoRequests.ReEncrypt r = Json.read(body, CryptoRequests.ReEncrypt.class);
+  private CompletionStage<JsonNode> reEncrypt(ApiRequest request) {
+    CryptoRequests.ReEncrypt r = Json.read(request.body(), CryptoRequests.ReEncrypt.class);
     boolean dryRun = Boolean.TRUE.equals(r.dryRun());
     boolean ignoreCiphertext = dryRun && ignoresCiphertext(r.dryRunModifiers());
     if (!ignoreCiphertext) Validate.required(r.ciphertextBlob(), "ciphertextBlob");
@@ -148,23 +165,28 @@ final class CryptoOperations {
     String sourceId = r.sourceKeyId() == null ? null : api.resolveKeyId(r.sourceKeyId());
     Source source = new Source(r.ciphertextBlob(), sourceId, sourceAlgorithm, r.sourceEncryptionContext(),
         ignoreCiphertext);
-    return decryptSource(source, "ReEncrypt").thenCompose(d -> api.key(destinationId).thenApply(k -> {
+    return decryptSource(source, request).thenCompose(d -> api.key(destinationId).thenCompose(k -> {
       int length = d.plaintext() == null ? 1 : d.plaintext().length;
       Encryption e = prepareEncryption(k, destinationAlgorithm, length, r.destinationEncryptionContext(), "ReEncrypt");
       if (dryRun) throw ApiContext.dryRun();
-      byte[] blob = e.encrypt(d.plaintext(), r.destinationEncryptionContext());
-      ObjectNode out = Json.MAPPER.createObjectNode();
-      out.put("CiphertextBlob", blob);
-      out.put("SourceKeyId", api.arn(d.key()));
-      out.put("KeyId", api.arn(k));
-      out.put("SourceEncryptionAlgorithm", d.algorithm().name());
-      out.put("DestinationEncryptionAlgorithm", e.algorithm().name());
-      if (d.keyMaterialId() != null) out.put("SourceKeyMaterialId", d.keyMaterialId());
-      if (e.material() != null && e.algorithm() == EncryptionAlgorithm.SYMMETRIC_DEFAULT) {
-        out.put("DestinationKeyMaterialId", e.material().keyMaterialId());
-      }
-      return out;
+      return encrypt(e, d.plaintext(), r.destinationEncryptionContext(), request).thenApply(blob -> reEncrypted(
+          blob, d, k, e));
     }));
+  }
+
+  /** ReEncrypt's answer. */
+  private JsonNode reEncrypted(byte[] blob, Decrypted d, Key k, Encryption e) {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    out.put("CiphertextBlob", blob);
+    out.put("SourceKeyId", api.arn(d.key()));
+    out.put("KeyId", api.arn(k));
+    out.put("SourceEncryptionAlgorithm", d.algorithm().name());
+    out.put("DestinationEncryptionAlgorithm", e.algorithm().name());
+    if (d.keyMaterialId() != null) out.put("SourceKeyMaterialId", d.keyMaterialId());
+    if (e.material() != null && e.algorithm() == EncryptionAlgorithm.SYMMETRIC_DEFAULT) {
+      out.put("DestinationKeyMaterialId", e.material().keyMaterialId());
+    }
+    return out;
   }
 
   /** What Decrypt and ReEncrypt are asked to decrypt. {@code blob} is null when ignored. */
@@ -180,7 +202,8 @@ final class CryptoOperations {
    * (IncorrectKeyException). Asymmetric ciphertexts are bare, so KeyId and the algorithm are
    * required.
    */
-  private CompletionStage<Decrypted> decryptSource(Source s, String operation) {
+  private CompletionStage<Decrypted> decryptSource(Source s, ApiRequest request) {
+    String operation = request.operation();
     EncryptionAlgorithm algorithm = s.algorithm() == null ? EncryptionAlgorithm.SYMMETRIC_DEFAULT : s.algorithm();
     if (algorithm != EncryptionAlgorithm.SYMMETRIC_DEFAULT) {
       if (s.keyId() == null) {
@@ -222,33 +245,37 @@ final class CryptoOperations {
     }
     if (s.keyId() != null && !s.keyId().equals(header.keyId())) throw new KmsException(KmsError.incorrectKey());
     if (!KeyArns.isKeyId(header.keyId())) throw new KmsException(KmsError.invalidCiphertext());
-    return api.key(header.keyId()).thenApply(k -> {
+    return api.key(header.keyId()).thenCompose(k -> {
       symmetricMaterial(k, operation, s.algorithm() == null ? null : algorithm.name());
       // Imported material this Region does not hold (deleted or expired here) cannot decrypt.
       KeyMaterial material = k.usableMaterial(header.keyMaterialId());
       if (material == null) throw new KmsException(KmsError.invalidCiphertext());
+      Map<String, String> context = ApiContext.context(s.context());
+      byte[] payload;
       try {
-        byte[] plaintext = SymmetricCiphertext.decrypt(header, material.secret(), s.blob(),
-            ApiContext.context(s.context()));
-        return new Decrypted(k, plaintext, algorithm, material.keyMaterialId());
+        payload = SymmetricCiphertext.decrypt(header, material.secret(), s.blob(), context);
       } catch (GeneralSecurityException e) {
         throw new KmsException(KmsError.invalidCiphertext());
       }
+      return keyStores.open(k, payload, SymmetricCiphertext.encodeContext(context), operation, request.requestId(),
+              request.caller())
+          .thenApply(plaintext -> new Decrypted(k, plaintext, algorithm, material.keyMaterialId()));
     });
   }
 
   /** An encryption checked and ready to run. */
-  private record Encryption(Key key, EncryptionAlgorithm algorithm, KeyMaterial material) {
-    byte[] encrypt(byte[] plaintext, Map<String, String> context) {
-      if (algorithm == EncryptionAlgorithm.SYMMETRIC_DEFAULT) {
-        return SymmetricCiphertext.encrypt(key.keyId(), material.keyMaterialId(), material.secret(), plaintext,
-            ApiContext.context(context));
-      }
-      try {
-        return AsymmetricEncryption.encrypt(key.shared().keySpec(), material, algorithm, plaintext);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(algorithm + " encryption failed", e);
-      }
+  private record Encryption(Key key, EncryptionAlgorithm algorithm, KeyMaterial material) {}
+
+  private CompletionStage<byte[]> encrypt(Encryption e, byte[] plaintext, Map<String, String> context,
+      ApiRequest request) {
+    if (e.algorithm() == EncryptionAlgorithm.SYMMETRIC_DEFAULT) {
+      return symmetricEncrypt(e.key(), e.material(), plaintext, context, request);
+    }
+    try {
+      return CompletableFuture.completedFuture(
+          AsymmetricEncryption.encrypt(e.key().shared().keySpec(), e.material(), e.algorithm(), plaintext));
+    } catch (GeneralSecurityException x) {
+      throw new IllegalStateException(e.algorithm() + " encryption failed", x);
     }
   }
 
@@ -286,8 +313,8 @@ final class CryptoOperations {
 
   // ------------------------------------------------------------------ data keys and data key pairs
 
-  private CompletionStage<JsonNode> generateDataKey(byte[] body, boolean withPlaintext) {
-    CryptoRequests.GenerateDataKey r = Json.read(body, CryptoRequests.GenerateDataKey.class);
+  private CompletionStage<JsonNode> generateDataKey(ApiRequest request, boolean withPlaintext) {
+    CryptoRequests.GenerateDataKey r = Json.read(request.body(), CryptoRequests.GenerateDataKey.class);
     String operation = withPlaintext ? "GenerateDataKey" : "GenerateDataKeyWithoutPlaintext";
     String keyId = api.resolveKeyId(r.keyId());
     Validate.encryptionContext(r.encryptionContext(), "encryptionContext");
@@ -299,19 +326,19 @@ final class CryptoOperations {
       throw new KmsException(KmsError.validation("Please specify either number of bytes or key spec."));
     }
     int size = r.numberOfBytes() != null ? r.numberOfBytes() : r.keySpec().equals("AES_128") ? 16 : 32;
-    return api.key(keyId).thenApply(k -> {
+    return api.key(keyId).thenCompose(k -> {
       KeyMaterial material = dataKeyMaterial(k, operation);
       if (Boolean.TRUE.equals(r.dryRun())) throw ApiContext.dryRun();
       byte[] dataKey = new byte[size];
       ApiContext.RANDOM.nextBytes(dataKey);
-      byte[] blob = SymmetricCiphertext.encrypt(k.keyId(), material.keyMaterialId(), material.secret(),
-          dataKey, ApiContext.context(r.encryptionContext()));
-      ObjectNode out = Json.MAPPER.createObjectNode();
-      out.put("CiphertextBlob", blob);
-      if (withPlaintext) out.put("Plaintext", dataKey);
-      out.put("KeyId", api.arn(k));
-      out.put("KeyMaterialId", material.keyMaterialId());
-      return out;
+      return symmetricEncrypt(k, material, dataKey, r.encryptionContext(), request).thenApply(blob -> {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("CiphertextBlob", blob);
+        if (withPlaintext) out.put("Plaintext", dataKey);
+        out.put("KeyId", api.arn(k));
+        out.put("KeyMaterialId", material.keyMaterialId());
+        return (JsonNode) out;
+      });
     });
   }
 
@@ -321,8 +348,8 @@ final class CryptoOperations {
    * ciphertext format, so that Decrypt returns the PKCS#8 bytes; the public key as DER
    * SubjectPublicKeyInfo.
    */
-  private CompletionStage<JsonNode> generateDataKeyPair(byte[] body, boolean withPlaintext) {
-    CryptoRequests.GenerateDataKeyPair r = Json.read(body, CryptoRequests.GenerateDataKeyPair.class);
+  private CompletionStage<JsonNode> generateDataKeyPair(ApiRequest request, boolean withPlaintext) {
+    CryptoRequests.GenerateDataKeyPair r = Json.read(request.body(), CryptoRequests.GenerateDataKeyPair.class);
     String operation = withPlaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext";
     String keyId = api.resolveKeyId(r.keyId());
     Validate.required(r.keyPairSpec(), "keyPairSpec");
@@ -334,10 +361,9 @@ final class CryptoOperations {
     return api.key(keyId).thenCompose(k -> {
       KeyMaterial material = dataKeyMaterial(k, operation);
       if (Boolean.TRUE.equals(r.dryRun())) throw ApiContext.dryRun();
-      return CompletableFuture.supplyAsync(() -> {
-        KeyMaterialGenerator.GeneratedMaterial pair = KeyMaterialGenerator.generate(pairSpec);
-        byte[] blob = SymmetricCiphertext.encrypt(k.keyId(), material.keyMaterialId(), material.secret(),
-            pair.secret(), ApiContext.context(r.encryptionContext()));
+      return CompletableFuture.supplyAsync(() -> KeyMaterialGenerator.generate(pairSpec), api.blocking())
+          .thenCompose(pair -> symmetricEncrypt(k, material, pair.secret(), r.encryptionContext(), request)
+              .thenApply(blob -> {
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("PrivateKeyCiphertextBlob", blob);
         if (withPlaintext) out.put("PrivateKeyPlaintext", pair.secret());
@@ -346,7 +372,7 @@ final class CryptoOperations {
         out.put("KeyPairSpec", pairSpec.name());
         out.put("KeyMaterialId", material.keyMaterialId());
         return (JsonNode) out;
-      }, api.blocking());
+      }));
     });
   }
 
@@ -462,10 +488,8 @@ final class CryptoOperations {
     Validate.range(r.numberOfBytes(), "numberOfBytes", 1, 1024);
     Validate.length(r.customKeyStoreId(), "customKeyStoreId", 1, 64);
     if (r.numberOfBytes() == null) throw new KmsException(KmsError.validation("NumberOfBytes is required."));
-    // No custom key stores exist yet, so every id names a missing one.
-    if (r.customKeyStoreId() != null) {
-      throw new KmsException(KmsError.customKeyStoreNotFound(r.customKeyStoreId()));
-    }
+    // The bytes come from the store's CloudHSM cluster, which must be connected and serving.
+    if (r.customKeyStoreId() != null) keyStores.requireRandomSource(r.customKeyStoreId());
     rejectRecipient(r.recipient());
     byte[] random = new byte[r.numberOfBytes()];
     ApiContext.RANDOM.nextBytes(random);

@@ -35,6 +35,11 @@ final class KeyMetadataJson {
     m.put("KeyState", k.keyState().name());
     if (k.keyState() == KeyState.PendingDeletion) m.put("DeletionDate", epochSeconds(k.deletionDate()));
     m.put("Origin", shared.origin().name());
+    if (k.customKeyStore() != null) {
+      m.put("CustomKeyStoreId", k.customKeyStore().customKeyStoreId());
+      if (k.customKeyStore().cloudHsmClusterId() != null) m.put("CloudHsmClusterId", k.customKeyStore().cloudHsmClusterId());
+      if (k.customKeyStore().xksKeyId() != null) m.putObject("XksKeyConfiguration").put("Id", k.customKeyStore().xksKeyId());
+    }
     m.put("KeyManager", "CUSTOMER");
     shared.keySpec().customerMasterKeySpec().ifPresent(s -> m.put("CustomerMasterKeySpec", s));
     m.put("KeySpec", shared.keySpec().name());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kmsregions.crypto.KeyMaterialGenerator;
 import io.kmsregions.crypto.SymmetricCiphertext;
 import io.kmsregions.key.KeyArns;
+import io.kmsregions.key.CustomKeyStoreBinding;
 import io.kmsregions.key.KeyEntity;
 import io.kmsregions.key.KeyEntity.Key;
 import io.kmsregions.key.KeyManager;
@@ -30,9 +31,11 @@ final class KeyOperations {
       .filter(s -> s.customerMasterKeySpec().isPresent()).map(Enum::name).toList();
 
   private final ApiContext api;
+  private final CustomKeyStoreKeys customKeyStores;
 
   KeyOperations(ApiContext api) {
     this.api = api;
+    this.customKeyStores = new CustomKeyStoreKeys(api);
   }
 
   /** The operations of this group, by name. */
@@ -87,8 +90,10 @@ final class KeyOperations {
         throw new KmsException(KmsError.validation(
             "A CustomKeyStoreId is required for keys with Origin " + origin + "."));
       }
-      throw new KmsException(new KmsError("CustomKeyStoreNotFoundException",
-          "Custom key store '" + r.customKeyStoreId() + "' does not exist."));
+      if (origin != Origin.AWS_CLOUDHSM && origin != Origin.EXTERNAL_KEY_STORE) {
+        throw new KmsException(KmsError.validation(
+            "CustomKeyStoreId is valid only for keys with Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE."));
+      }
     }
     String keyId = multiRegion ? "mrk-" + api.randomHex(16) : UUID.randomUUID().toString();
     long now = api.settings().clock().now();
@@ -100,20 +105,27 @@ final class KeyOperations {
       PolicyLockoutCheck.require(r.policy(), api, caller, api.settings().keyArn(api.settings().region(), keyId));
     }
     String description = r.description() != null ? r.description() : "";
+    CompletionStage<CustomKeyStoreBinding> binding = customStore
+        ? customKeyStores.admit(r.customKeyStoreId(), origin, keySpec, keyUsage, r.xksKeyId(), keyId, caller)
+        : CompletableFuture.completedFuture(null);
     CompletionStage<List<KeyMaterial>> materials = origin == Origin.EXTERNAL
         ? CompletableFuture.completedFuture(List.of())
         : CompletableFuture.supplyAsync(() -> {
             KeyMaterialGenerator.GeneratedMaterial g = KeyMaterialGenerator.generate(keySpec);
             return List.of(new KeyMaterial(SymmetricCiphertext.newKeyMaterialId(), g.secret(), g.publicKey(), now, keyId));
           }, api.blocking());
-    return materials.thenCompose(m -> {
+    return binding.thenCompose(inStore -> materials.thenCompose(m -> {
       Key initial = new Key(keyId, api.settings().region(), now, description, policy, tags,
           keyOrigin == Origin.EXTERNAL ? KeyState.PendingImport : KeyState.Enabled,
           new SharedProperties(1, keySpec, keyUsage, keyOrigin, m),
           multiRegion ? MultiRegionConfiguration.initial(api.settings().region()) : null,
-          List.of(), 0);
-      return api.askKey(keyId, replyTo -> new KeyEntity.CreateKey(initial, replyTo));
-    }).thenApply(k -> {
+          List.of(), 0).inCustomKeyStore(inStore);
+      CompletionStage<Key> created = api.askKey(keyId, replyTo -> new KeyEntity.CreateKey(initial, replyTo));
+      // A key admitted to a store but not created leaves the store again: no half-created key.
+      return inStore == null ? created : created.whenComplete((k, failure) -> {
+        if (failure != null) customKeyStores.release(keyId);
+      });
+    })).thenApply(k -> {
       ObjectNode out = Json.MAPPER.createObjectNode();
       out.set("KeyMetadata", KeyMetadataJson.of(k, api.settings()));
       return out;

@@ -29,10 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KmsApi {
   private static final Logger log = LoggerFactory.getLogger(KmsApi.class);
-  /** Operations of the KMS API that this version does not implement yet. */
-  private static final Set<String> KNOWN_OPERATIONS = Set.of(
-      "CreateCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
-      "DisconnectCustomKeyStore", "DeleteCustomKeyStore");
 
   /** The deprecated CustomerMasterKeySpec enum: KeySpec without the specs added later (kms-api.md §3). */
   private final KmsSettings settings;
@@ -50,10 +46,11 @@ public final class KmsApi {
       KeyCache cache,
       ActorRef<AliasManager.Command> aliases,
       AliasCache aliasCache,
-      ActorRef<GrantStore.Command> grants) {
+      ActorRef<GrantStore.Command> grants,
+      io.kmsregions.keystore.KeyStoreServices keyStores) {
     this.settings = settings;
     this.aliasCache = aliasCache;
-    this.context = new ApiContext(settings, system, keys, directory, cache, aliasCache);
+    this.context = new ApiContext(settings, system, keys, directory, cache, aliasCache, keyStores);
     this.audit = AuditLog.get(system);
     this.authorization = new KeyAuthorization(context, grants, context.authorizer());
     operations.putAll(new KeyOperations(context).operations());
@@ -63,6 +60,7 @@ public final class KmsApi {
     operations.putAll(new AliasOperations(context, aliases).operations());
     operations.putAll(new GrantOperations(context, grants).operations());
     operations.putAll(new ImportOperations(context).operations());
+    operations.putAll(new CustomKeyStoreOperations(context).operations());
   }
 
   /** The default key policy of CreateKey (kms-api.md §4), for keys created outside the API (seeded keys). */
@@ -104,9 +102,7 @@ public final class KmsApi {
   private CompletionStage<ApiResponse> handleUnaudited(ApiRequest request) {
     ApiContext.Operation op = operations.get(request.operation());
     if (op == null) {
-      KmsError e = KNOWN_OPERATIONS.contains(request.operation())
-          ? KmsError.unsupported("kms-regions does not implement " + request.operation() + " yet.")
-          : new KmsError("UnknownOperationException", "Unknown operation " + request.operation() + ".");
+      KmsError e = new KmsError("UnknownOperationException", "Unknown operation " + request.operation() + ".");
       return CompletableFuture.completedFuture(ErrorBodies.response(e));
     }
     CompletionStage<JsonNode> result;

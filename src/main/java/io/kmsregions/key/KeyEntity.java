@@ -401,6 +401,7 @@ public final class KeyEntity
    * @param pendingWindowInDays the window of a scheduled deletion; 0 when none
    * @param pendingRotations rotations under way (primary only), oldest first: their material is
    *     on its way to the replicas and becomes current when all have it
+   * @param customKeyStore the custom key store holding the key; null for every other key
    */
   public record Key(
       String keyId,
@@ -417,7 +418,8 @@ public final class KeyEntity
       long deletionDate,
       int pendingWindowInDays,
       List<PendingRotation> pendingRotations,
-      ImportState imports)
+      ImportState imports,
+      CustomKeyStoreBinding customKeyStore)
       implements State {
 
     public Key {
@@ -432,7 +434,26 @@ public final class KeyEntity
         List<Delivery> outbox, long nextDeliveryId, long deletionDate, int pendingWindowInDays,
         List<PendingRotation> pendingRotations) {
       this(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion, outbox,
-          nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, null);
+          nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, null, null);
+    }
+
+    /** A key with import state and not in a custom key store. */
+    public Key(String keyId, String region, long creationDate, String description, String policy,
+        List<Tag> tags, KeyState keyState, SharedProperties shared, MultiRegionConfiguration multiRegion,
+        List<Delivery> outbox, long nextDeliveryId, long deletionDate, int pendingWindowInDays,
+        List<PendingRotation> pendingRotations, ImportState imports) {
+      this(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion, outbox,
+          nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, imports, null);
+    }
+
+    /** This key in a custom key store: the same key with {@code binding}. */
+    public Key inCustomKeyStore(CustomKeyStoreBinding binding) {
+      return toBuilder().customKeyStore(binding).build();
+    }
+
+    /** Whether the key lives in a custom key store (Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE). */
+    public boolean isInCustomKeyStore() {
+      return customKeyStore != null;
     }
 
     /** This Region's imports (Origin EXTERNAL); empty for other keys. */
@@ -536,13 +557,14 @@ public final class KeyEntity
     private int pendingWindowInDays;
     private List<PendingRotation> pendingRotations;
     private ImportState imports;
+    private CustomKeyStoreBinding customKeyStore;
 
     Builder(Key k) {
       keyId = k.keyId; region = k.region; creationDate = k.creationDate; description = k.description;
       policy = k.policy; tags = k.tags; keyState = k.keyState; shared = k.shared; multiRegion = k.multiRegion;
       outbox = k.outbox; nextDeliveryId = k.nextDeliveryId; deletionDate = k.deletionDate;
       pendingWindowInDays = k.pendingWindowInDays; pendingRotations = k.pendingRotations;
-      imports = k.imports;
+      imports = k.imports; customKeyStore = k.customKeyStore;
     }
 
     Builder description(String v) { description = v; return this; }
@@ -556,10 +578,11 @@ public final class KeyEntity
     Builder deletion(long date, int windowDays) { deletionDate = date; pendingWindowInDays = windowDays; return this; }
     Builder pendingRotations(List<PendingRotation> v) { pendingRotations = v; return this; }
     Builder imports(ImportState v) { imports = v; return this; }
+    Builder customKeyStore(CustomKeyStoreBinding v) { customKeyStore = v; return this; }
 
     Key build() {
       return new Key(keyId, region, creationDate, description, policy, tags, keyState, shared, multiRegion,
-          outbox, nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, imports);
+          outbox, nextDeliveryId, deletionDate, pendingWindowInDays, pendingRotations, imports, customKeyStore);
     }
   }
 
@@ -938,6 +961,11 @@ public final class KeyEntity
     String arn = arn(k);
     if (!k.shared().keySpec().isSymmetricEncryption()) {
       return Effect().reply(c.replyTo(), failed(new KmsError("UnsupportedOperationException", null)));
+    }
+    if (k.isInCustomKeyStore()) {
+      // Keys in custom key stores cannot rotate (kms-api.md §6 note 7).
+      return Effect().reply(c.replyTo(), failed(KmsError.unsupported(
+          arn + " origin is " + k.shared().origin() + " which is not valid for this operation.")));
     }
     if (!k.ownsSharedProperties()) return Effect().reply(c.replyTo(), failed(replicaSharedError(k)));
     KeyMaterial imported = null;

@@ -58,7 +58,16 @@ public final class Guardian {
       ActorRef<AliasManager.Command> aliases = ctx.spawn(AliasManager.create(settings, aliasCache), "aliases");
       ActorRef<GrantStore.Command> grants = ctx.spawn(GrantStore.create(settings), "grants");
       ActorRef<KeyManager.Command> keys = ctx.spawn(KeyManager.create(settings, cache, directory), "keys");
-      KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache, aliases, aliasCache, grants);
+      // This Region's custom key stores, the CloudHSM clusters it simulates, and the client of
+      // external key store proxies (issue 8).
+      var config = ctx.getSystem().settings().config();
+      var cloudHsm = io.kmsregions.keystore.cloudhsm.SimulatedCloudHsm.fromConfig(config, settings.region());
+      var proxies = io.kmsregions.keystore.xks.XksProxyClients.create(config, settings.region());
+      var storeCache = new io.kmsregions.keystore.CustomKeyStoreCache();
+      var stores = ctx.spawn(io.kmsregions.keystore.CustomKeyStores.create(settings, storeCache, cloudHsm,
+          proxies::health), "custom-key-stores");
+      var keyStores = new io.kmsregions.keystore.KeyStoreServices(stores, storeCache, cloudHsm, proxies);
+      KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache, aliases, aliasCache, grants, keyStores);
       ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
       if (seed == null) {
         seeded.complete(0);
@@ -85,7 +94,7 @@ public final class Guardian {
         var faults = new io.kmsregions.admin.Faults(system, settings.region(), admin.regions(), admin.shaper());
         // A node starts healed. (Artery's test state may outlive a node in the same JVM: tests, `up`.)
         if (faults.enabled()) faults.heal(null);
-        new io.kmsregions.admin.AdminServer(settings, system, keys, faults).bind(admin.host(), admin.port())
+        new io.kmsregions.admin.AdminServer(settings, system, keys, faults, cloudHsm).bind(admin.host(), admin.port())
             .whenComplete((b, failure) -> {
               if (failure != null) {
                 system.log().error("Cannot serve the admin endpoint on {}:{}: {}", admin.host(), admin.port(),

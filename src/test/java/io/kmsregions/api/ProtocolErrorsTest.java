@@ -132,15 +132,15 @@ class ProtocolErrorsTest {
   }
 
   /**
-   * An operation of the KMS API this version does not implement. A custom-key-store operation is
-   * used because the spec ranks those lowest (kms-api.md §2), so it will stay unimplemented longest;
-   * if it gets implemented, pick another name from KmsApi.KNOWN_OPERATIONS.
+   * Every operation of the KMS API is implemented now (custom key stores were the last, issue 8):
+   * one of them with a store that does not exist is CustomKeyStoreNotFoundException, not
+   * UnsupportedOperationException or UnknownOperationException.
    */
   @Test
-  void realButUnimplementedOperationIsUnsupported() throws Exception {
+  void customKeyStoreOperationsAreImplemented() throws Exception {
     JsonNode error = assertRefused(post("TrentService.ConnectCustomKeyStore",
-        "{\"CustomKeyStoreId\":\"cks-1234567890abcdef0\"}"), 400, "UnsupportedOperationException");
-    assertTrue(error.path("message").asText().contains("ConnectCustomKeyStore"), error.toString());
+        "{\"CustomKeyStoreId\":\"cks-1234567890abcdef0\"}"), 400, "CustomKeyStoreNotFoundException");
+    assertTrue(error.path("message").asText().contains("cks-1234567890abcdef0"), error.toString());
   }
 
   // ------------------------------------------------------------------ Encrypt / Decrypt inputs
