@@ -63,29 +63,34 @@ class ClusterTlsTest {
         Address a = Adapter.toClassic(cluster.node(r).system()).provider().getDefaultAddress();
         seeds.add(new RegionSpec(r, "127.0.0.1", cluster.httpPort(r), a.getHost().get(), (Integer) a.getPort().get()));
       }
+      // All three start at once; the friend's join bounds how long the intruders had to try.
+      long started = System.nanoTime();
       RegionNode otherCa = intruder("ap-southeast-2", seeds, otherDataDir.resolve("ca"), TLS);
       RegionNode plain = intruder("sa-east-1", seeds, otherDataDir.resolve("plain"), ConfigFactory.empty());
+      // Control: the same kind of node, certified by the cluster's own CA, does join, so the two
+      // intruders are kept out by their certificates, not by how they were started.
+      RegionNode friend = intruder("ca-central-1", seeds, dataDir, TLS);
       try {
-        Thread.sleep(20_000);
+        try {
+          friend.ready().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new AssertionError("ca-central-1, certified by the cluster's CA, did not join in 120 s; members as"
+              + " us-east-1 sees them: " + memberDataCenters(cluster) + ", as ca-central-1 sees them: "
+              + org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(friend.system())).state(), e);
+        }
+        TestCluster.await(Duration.ofSeconds(30), "ca-central-1 a member as us-east-1 sees it",
+            () -> memberDataCenters(cluster).contains("ca-central-1"));
+        // The intruders retry their join every second: give them at least 15 s in all.
+        long waited = (System.nanoTime() - started) / 1_000_000;
+        if (waited < 15_000) Thread.sleep(15_000 - waited);
         assertFalse(otherCa.ready().toCompletableFuture().isDone(), "a node of another CA joined");
         assertFalse(plain.ready().toCompletableFuture().isDone(), "a plain TCP node joined");
         assertFalse(memberDataCenters(cluster).contains("ap-southeast-2"), "members: " + memberDataCenters(cluster));
         assertFalse(memberDataCenters(cluster).contains("sa-east-1"), "members: " + memberDataCenters(cluster));
-        // Control: the same kind of node, certified by the cluster's own CA, does join, so the
-        // two above were kept out by their certificates, not by how they were started.
-        RegionNode friend = intruder("ca-central-1", seeds, dataDir, TLS);
-        try {
-          friend.ready().toCompletableFuture().get(60, TimeUnit.SECONDS);
-          TestCluster.await(Duration.ofSeconds(30), "ca-central-1 a member as us-east-1 sees it",
-              () -> memberDataCenters(cluster).contains("ca-central-1"));
-        } finally {
-          friend.system().terminate();
-          friend.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
         // The cluster still works.
         assertEquals("tls", eu.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob))).plaintext().asUtf8String());
       } finally {
-        for (RegionNode n : List.of(otherCa, plain)) {
+        for (RegionNode n : List.of(friend, otherCa, plain)) {
           n.system().terminate();
           n.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
