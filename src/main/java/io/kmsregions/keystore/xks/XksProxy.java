@@ -166,7 +166,9 @@ public final class XksProxy implements AutoCloseable {
   public static XksProxy start(Settings settings) throws IOException {
     XksKeyStore keys = XksKeyStore.open(settings.dataDir());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "xks-proxy", ConfigFactory
-        .parseString("pekko.actor.provider = local\npekko.http.server.server-header = \"kms-regions-xks-proxy\"")
+        // Local, and stopped by close() (or the CLI's hook) rather than by a JVM hook of its own.
+        .parseString("pekko.actor.provider = local\npekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+            + "pekko.http.server.server-header = \"kms-regions-xks-proxy\"")
         .withFallback(ConfigFactory.load()));
     try {
       return new XksProxy(settings, keys, system, true).bind();
