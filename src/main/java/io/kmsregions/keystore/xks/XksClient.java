@@ -44,11 +44,12 @@ import javax.net.ssl.SSLException;
  * proxy's {@code errorName} (see {@link XksException} for the mapping; dependent stages wrap it in
  * a CompletionException, {@link XksException#of} unwraps). Arguments that are not valid (an
  * XksKeyId outside {@code [a-zA-Z0-9._-]{1,128}}, a null plaintext) fail the stage with
- * IllegalArgumentException. Each call is given the request timeout (as AWS KMS gives each call
- * 250 ms), connecting included.
+ * IllegalArgumentException. Each call is given the timeout (as AWS KMS gives each call 250 ms) to
+ * connect, and the timeout to be answered.
  *
- * <p>Thread-safe and non-blocking: one {@link HttpClient} per instance, HTTP/1.1 (which every proxy
- * must support).
+ * <p>Thread-safe and non-blocking: one {@link HttpClient} per instance (its connections are kept
+ * alive and reused: create one client per custom key store, not per call), HTTP/1.1 (which every
+ * proxy must support).
  */
 public final class XksClient {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -99,14 +100,14 @@ public final class XksClient {
    * @param uriPath {@code XksProxyUriPath}: {@code [/prefix]/kms/xks/v1}, at most 128 characters of
    *     {@code a-z A-Z 0-9 / _ -}
    * @param region the KMS Region that signs (the credential scope's Region)
-   * @param timeout the time each call may take, connecting included (AWS KMS: 250 ms; the
+   * @param timeout the time a call may take to connect, and to be answered (AWS KMS: 250 ms; the
    *     configured default, {@link #configuredTimeout}, is {@code kms.xks.request-timeout})
    * @throws IllegalArgumentException for an endpoint with a path, query or no host, a bad URI path,
    *     or a credential that breaks the KMS rules ({@link XksCredential})
    */
   public XksClient(URI endpoint, String uriPath, String accessKeyId, String secretAccessKey, String region,
       Duration timeout) {
-    if (endpoint.getHost() == null || !(endpoint.getScheme().equals("http") || endpoint.getScheme().equals("https"))
+    if (endpoint.getHost() == null || !("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme()))
         || (endpoint.getRawPath() != null && !endpoint.getRawPath().isEmpty() && !endpoint.getRawPath().equals("/"))
         || endpoint.getRawQuery() != null) {
       throw new IllegalArgumentException("The XKS proxy endpoint must be http(s)://host[:port] with no path, not "
@@ -176,6 +177,7 @@ public final class XksClient {
   public CompletionStage<byte[]> decrypt(String xksKeyId, Ciphertext ciphertext, byte[] aad,
       XksRequestMetadata metadata) {
     if (!XksKeyStore.KEY_ID.matcher(String.valueOf(xksKeyId)).matches()) return badKeyId(xksKeyId);
+    if (ciphertext == null) return CompletableFuture.failedFuture(new IllegalArgumentException("ciphertext is null"));
     ObjectNode body = request(metadata);
     body.put("ciphertext", b64(ciphertext.ciphertext()));
     if (ciphertext.ciphertextMetadata() != null) body.put("ciphertextMetadata", b64(ciphertext.ciphertextMetadata()));

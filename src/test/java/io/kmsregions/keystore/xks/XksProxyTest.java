@@ -441,7 +441,12 @@ class XksProxyTest {
     assertThrows(IllegalArgumentException.class, () -> new XksProxy.Settings("127.0.0.1", 0, "/xks", dir, List.of()));
     assertThrows(IllegalArgumentException.class, () -> new XksClient(URI.create("http://h:1/path"), "/kms/xks/v1",
         CRED.accessKeyId(), CRED.secretAccessKey(), REGION, Duration.ofSeconds(1)));
+    assertThrows(IllegalArgumentException.class, () -> new XksClient(URI.create("127.0.0.1:7400"), "/kms/xks/v1",
+        CRED.accessKeyId(), CRED.secretAccessKey(), REGION, Duration.ofSeconds(1)));
+    assertThrows(IllegalArgumentException.class, () -> new XksClient(URI.create("http://h:1"), "/kms/xks/v1?x",
+        CRED.accessKeyId(), CRED.secretAccessKey(), REGION, Duration.ofSeconds(1)));
     assertThrows(IllegalArgumentException.class, () -> proxy.keys().create("bad/id"));
+    assertEquals(Duration.ofSeconds(2), XksClient.configuredTimeout(com.typesafe.config.ConfigFactory.load()));
     Exception e = assertThrows(Exception.class, () -> get(client.keyMetadata("bad/id", meta("DescribeKey"))));
     assertTrue(e.getCause() instanceof IllegalArgumentException, e.toString());
   }
