@@ -130,9 +130,10 @@ public final class Authenticator {
   /**
    * The request as signed. Pekko HTTP models Content-Type and Content-Length as properties of the
    * entity, not as headers, so they are put back from the entity (its rendering of the content type
-   * equals what AWS clients send, {@code application/x-amz-json-1.1}).
+   * equals what AWS clients send, {@code application/x-amz-json-1.1}). Public for the other
+   * SigV4-verified front, the XKS proxy ({@code io.kmsregions.keystore.xks.XksProxy}).
    */
-  static SignedRequest signedRequest(HttpRequest request, byte[] body) {
+  public static SignedRequest signedRequest(HttpRequest request, byte[] body) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (HttpHeader h : request.getHeaders()) {
       headers.computeIfAbsent(h.lowercaseName(), k -> new ArrayList<>()).add(h.value());
