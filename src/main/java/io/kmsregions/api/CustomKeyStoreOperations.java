@@ -141,7 +141,7 @@ final class CustomKeyStoreOperations {
   static KmsError proxyError(ConnectionErrorCode code, XksProxySettings proxy) {
     String uri = proxy.uriEndpoint() + proxy.uriPath();
     return switch (code) {
-      case XKS_PROXY_ACCESS_DENIED -> new KmsError("XksProxyIncorrectAuthenticationCredentialException",
+      case INVALID_CREDENTIALS, XKS_PROXY_ACCESS_DENIED -> new KmsError("XksProxyIncorrectAuthenticationCredentialException",
           "The external key store proxy at " + uri + " rejected the proxy authentication credential.");
       case XKS_PROXY_INVALID_RESPONSE -> new KmsError("XksProxyInvalidResponseException",
           "The external key store proxy at " + uri + " did not answer in the form of the XKS Proxy API.");
