@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * requestID, eventID, readOnly, resources, eventType, recipientAccountId).
  *
  * <p>Never in the log: plaintext, ciphertext, messages, signatures, MACs, data keys, private keys,
- * shared secrets, grant tokens or import material ({@link #SECRET_FIELDS}, removed at any depth
+ * shared secrets, grant tokens, import material, custom key store passwords or external key store
+ * proxy secrets ({@link #SECRET_FIELDS}, removed at any depth
  * of the request and the response, as CloudTrail omits them), and strings are cut at
  * {@value #MAX_STRING} characters so hostile input cannot bloat the log.
  *
@@ -52,7 +53,7 @@ public final class AuditLog implements Extension {
   public static final Set<String> SECRET_FIELDS = Set.of("plaintext", "ciphertextblob", "sourceciphertextblob",
       "message", "signature", "mac", "granttokens", "granttoken", "privatekeyplaintext", "privatekeyciphertextblob",
       "sharedsecret", "importtoken", "encryptedkeymaterial", "ciphertextforrecipient", "recipient", "publickey",
-      "keymaterial", "secret");
+      "keymaterial", "secret", "keystorepassword", "rawsecretaccesskey");
   /** Members whose value is a map of the caller's own keys (not renamed to lowerCamelCase). */
   private static final Set<String> USER_MAPS = Set.of("EncryptionContext", "EncryptionContextSubset",
       "EncryptionContextEquals");

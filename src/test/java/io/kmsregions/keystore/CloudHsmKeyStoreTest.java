@@ -155,7 +155,7 @@ class CloudHsmKeyStoreTest {
 
   @Test
   @Order(3)
-  void aWrongPasswordFailsUntilUpdatedThenTheStoreConnects() {
+  void aWrongPasswordFailsUntilUpdatedThenTheStoreConnects() throws Exception {
     storeId = create("demo", "cluster-kmsregionsdemo", "wrongPassword");
     assertTrue(storeId.matches("cks-[0-9a-f]{17}"), storeId);
     assertThrows(CustomKeyStoreNameInUseException.class, () -> create("demo", "cluster-onehsmonlyabc", PASSWORD));
@@ -182,6 +182,21 @@ class CloudHsmKeyStoreTest {
     assertEquals(ConnectionStateType.CONNECTED, describe(storeId).connectionState());
     DescribeCustomKeyStoresResponse byName = kms.describeCustomKeyStores(b -> b.customKeyStoreName("demo store"));
     assertEquals(storeId, byName.customKeyStores().get(0).customKeyStoreId());
+    // The audit trail records the stores, never the kmsuser password.
+    Path log = dir.resolve(US).resolve(io.kmsregions.audit.AuditLog.FILE_NAME);
+    TestCluster.await(Duration.ofSeconds(10), "UpdateCustomKeyStore audited", () -> {
+      try {
+        return Files.exists(log) && Files.readString(log).contains("\"UpdateCustomKeyStore\"");
+      } catch (java.io.IOException x) {
+        throw new java.io.UncheckedIOException(x);
+      }
+    });
+    try {
+      String audit = Files.readString(log);
+      assertTrue(!audit.contains(PASSWORD) && !audit.contains("wrongPassword"), "a kmsuser password is in the audit log");
+    } catch (java.io.IOException x) {
+      throw new java.io.UncheckedIOException(x);
+    }
   }
 
   @Test

@@ -208,6 +208,26 @@ class ExternalKeyStoreTest {
     assertEquals("renamed", describe(storeId).customKeyStoreName());
   }
 
+  @Test
+  @Order(5)
+  void theAuditTrailRecordsTheStoreButNeverTheProxySecret() throws Exception {
+    Path log = dir.resolve("cluster").resolve(US).resolve(io.kmsregions.audit.AuditLog.FILE_NAME);
+    TestCluster.await(Duration.ofSeconds(10), "CreateCustomKeyStore in the audit log",
+        () -> read(log).contains("\"CreateCustomKeyStore\"") && read(log).contains("\"UpdateCustomKeyStore\""));
+    String text = read(log);
+    assertTrue(text.contains(XksCredential.DEVELOPMENT.accessKeyId()), "the access key id is shown, as AWS does");
+    assertTrue(!text.contains(XksCredential.DEVELOPMENT.secretAccessKey())
+        && !text.contains(XksCredential.DEVELOPMENT.secretAccessKey().substring(1)), "the proxy's secret is in the audit log");
+  }
+
+  static String read(Path file) {
+    try {
+      return java.nio.file.Files.exists(file) ? java.nio.file.Files.readString(file) : "";
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static void assertValidation(org.junit.jupiter.api.function.Executable call) {
     KmsException e = assertThrows(KmsException.class, call);
     assertEquals("ValidationException", e.awsErrorDetails().errorCode(), e.getMessage());
