@@ -24,18 +24,23 @@ final class MultiRegionOperations {
   /** The operations of this group, by name. */
   Map<String, ApiContext.Operation> operations() {
     return Map.of(
-        "ReplicateKey", r -> replicateKey(r.body()),
+        "ReplicateKey", this::replicateKey,
         "UpdatePrimaryRegion", this::updatePrimaryRegion);
   }
 
-  private CompletionStage<JsonNode> replicateKey(byte[] body) {
-    Requests.ReplicateKey r = Json.read(body, Requests.ReplicateKey.class);
+  private CompletionStage<JsonNode> replicateKey(ApiRequest request) {
+    Requests.ReplicateKey r = Json.read(request.body(), Requests.ReplicateKey.class);
     String keyId = api.resolveKeyIdNoAlias(r.keyId());
     Validate.region(r.replicaRegion(), "replicaRegion");
     Validate.length(r.description(), "description", 0, 8192);
     Validate.policy(r.policy());
     List<Tag> tags = Validate.tags(r.tags());
     String policy = r.policy() != null ? r.policy() : api.defaultPolicy();
+    if (r.policy() != null && !Boolean.TRUE.equals(r.bypassPolicyLockoutSafetyCheck())) {
+      // The replica's own policy must still let the caller put policies on the replica (its ARN
+      // in the replica Region), as for CreateKey and PutKeyPolicy (kms-api.md §4).
+      PolicyLockoutCheck.require(r.policy(), api, request.caller(), api.settings().keyArn(r.replicaRegion(), keyId));
+    }
     Delivery.ReplicaProperties props = new Delivery.ReplicaProperties(
         r.description() != null ? r.description() : "", policy, tags, api.settings().clock().now());
     return api.askKey(keyId, replyTo -> new KeyEntity.ReplicateKey(r.replicaRegion(), props, replyTo))

@@ -282,6 +282,12 @@ class AuthorizationClusterTest {
         e.awsErrorDetails().errorMessage());
     e = assertThrows(KmsException.class, () -> admin(US).createKey(b -> b.policy(carolOnly)));
     assertEquals("MalformedPolicyDocumentException", e.awsErrorDetails().errorCode());
+    // ReplicateKey checks the replica's policy the same way, and then creates no replica.
+    String mrk = admin(US).createKey(b -> b.multiRegion(true)).keyMetadata().keyId();
+    e = assertThrows(KmsException.class, () -> admin(US).replicateKey(b -> b.keyId(mrk).replicaRegion(EU).policy(carolOnly)));
+    assertEquals("MalformedPolicyDocumentException", e.awsErrorDetails().errorCode());
+    assertTrue(admin(US).describeKey(b -> b.keyId(mrk)).keyMetadata().multiRegionConfiguration().replicaKeys().isEmpty());
+    admin(US).replicateKey(b -> b.keyId(mrk).replicaRegion(EU).policy(carolOnly).bypassPolicyLockoutSafetyCheck(true));
     // A policy that still lets the caller (through the account) put policies passes.
     admin(US).putKeyPolicy(b -> b.keyId(key).policy(policy(ACCOUNT_ADMIN)));
     // Bypassed, the caller locks itself out; carol, named in the new policy, now holds the key.

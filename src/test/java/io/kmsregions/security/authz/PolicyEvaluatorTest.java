@@ -181,4 +181,22 @@ class PolicyEvaluatorTest {
         + " with an explicit deny in a resource-based policy",
         Authorizer.message(Authorizer.Outcome.DENIED_BY_KEY_POLICY, ALICE.principalArn(), "kms:Encrypt", KEY));
   }
+
+  /**
+   * kms:ViaService and aws:SourceArn are set only when an AWS service calls KMS for a principal;
+   * no AWS service calls kms-regions, so for every call they are absent: a policy that allows only
+   * through a service allows nothing, and a Null condition sees them missing.
+   */
+  @Test
+  void viaServiceAndSourceArnAreAbsentForDirectCalls() {
+    String viaEc2 = stmt("Allow", "\"*\"", "\"kms:*\"",
+        ",\"Condition\":{\"StringEquals\":{\"kms:ViaService\":\"ec2.us-east-1.amazonaws.com\"}}");
+    assertFalse(key(viaEc2, req(ALICE, "kms:Decrypt", Map.of())).directAllow());
+    String direct = stmt("Allow", "\"*\"", "\"kms:*\"",
+        ",\"Condition\":{\"Null\":{\"kms:ViaService\":\"true\",\"aws:SourceArn\":\"true\"}}");
+    assertTrue(key(direct, req(ALICE, "kms:Decrypt", Map.of())).directAllow());
+    String fromBucket = stmt("Allow", "\"*\"", "\"kms:*\"",
+        ",\"Condition\":{\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:s3:::bucket\"}}");
+    assertFalse(key(fromBucket, req(ALICE, "kms:Decrypt", Map.of())).directAllow());
+  }
 }
