@@ -50,7 +50,9 @@ public final class Guardian {
         cache.listen(admin.eventLog());
         ctx.spawn(io.kmsregions.admin.MembershipRecorder.create(admin.eventLog()), "membership-recorder");
       }
-      ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings), "region-directory");
+      // Key material crossing Regions is sealed for the receiving node (issue 7, "In transit").
+      var transit = io.kmsregions.security.transit.TransitSealing.create(settings.region());
+      ActorRef<RegionDirectory.Command> directory = ctx.spawn(RegionDirectory.create(settings, transit), "region-directory");
       directoryRef.complete(directory);
       // This Region's aliases and grants (never replicated); spawned before the keys, which tell
       // them when a key is deleted.
@@ -68,7 +70,7 @@ public final class Guardian {
           proxies::health), "custom-key-stores");
       var keyStores = new io.kmsregions.keystore.KeyStoreServices(stores, storeCache, cloudHsm, proxies);
       KmsApi api = new KmsApi(settings, ctx.getSystem(), keys, directory, cache, aliases, aliasCache, grants, keyStores);
-      ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle), "region-gateway");
+      ctx.spawn(RegionGateway.create(settings.region(), keys, api::handle, transit), "region-gateway");
       if (seed == null) {
         seeded.complete(0);
       } else {

@@ -7,6 +7,7 @@ import io.kmsregions.api.ApiResponse;
 import io.kmsregions.api.ErrorBodies;
 import io.kmsregions.key.KeyEntity;
 import io.kmsregions.key.KmsError;
+import io.kmsregions.security.transit.TransitSealing;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -50,9 +51,21 @@ public final class RegionDirectory {
 
   private record DataCenterReachability(String dataCenter, boolean reachable) implements Command {}
 
+  /** A Region's gateway told its transit public key (internal). */
+  private record TransitKeyLearned(ActorRef<RegionGateway.Command> gateway, RegionGateway.TransitKey key)
+      implements Command {}
+
+  /** Asking a gateway for its transit key failed; ask again (internal). */
+  private record TransitKeyUnknown(ActorRef<RegionGateway.Command> gateway, String region) implements Command {}
+
   private RegionDirectory() {}
 
-  public static Behavior<Command> create(KmsSettings settings) {
+  /**
+   * @param transit this node's transit key pair: key material in replication messages is sealed
+   *     for the receiving Region's node ({@link TransitSealing}); a Region whose public key is not
+   *     known yet is treated as unreachable until it is
+   */
+  public static Behavior<Command> create(KmsSettings settings, TransitSealing transit) {
     return Behaviors.setup(ctx -> {
       ActorRef<Receptionist.Listing> adapter =
           ctx.messageAdapter(Receptionist.Listing.class, ListingChanged::new);
@@ -71,13 +84,21 @@ public final class RegionDirectory {
       Map<String, ActorRef<RegionGateway.Command>> known = new HashMap<>();
       Set<String> unreachable = new HashSet<>();
       Map<String, ActorRef<RegionGateway.Command>> gateways = new HashMap<>();
+      // The transit public key of each gateway incarnation (a restarted node has a new one).
+      Map<ActorRef<RegionGateway.Command>, byte[]> transitKeys = new HashMap<>();
+      java.util.function.Consumer<ActorRef<RegionGateway.Command>> askTransitKey = gateway -> ctx.ask(
+          RegionGateway.TransitKey.class, gateway, settings.deliveryTimeout(), RegionGateway.GetTransitKey::new,
+          (key, failure) -> key != null ? new TransitKeyLearned(gateway, key)
+              : new TransitKeyUnknown(gateway, String.valueOf(failure)));
       Runnable recompute = () -> {
         for (String region : settings.regions()) {
           ActorRef<RegionGateway.Command> ref = unreachable.contains(region) ? null : known.get(region);
           ActorRef<RegionGateway.Command> before = ref == null ? gateways.remove(region) : gateways.put(region, ref);
           if (before == null && ref != null) ctx.getLog().info("Region {} is reachable", region);
           if (before != null && ref == null) ctx.getLog().info("Region {} is unreachable", region);
+          if (ref != null && !transitKeys.containsKey(ref)) askTransitKey.accept(ref);
         }
+        transitKeys.keySet().retainAll(known.values());
       };
       return Behaviors.receive(Command.class)
           .onMessage(DataCenterReachability.class, m -> {
@@ -96,12 +117,36 @@ public final class RegionDirectory {
             recompute.run();
             return Behaviors.same();
           })
+          .onMessage(TransitKeyLearned.class, m -> {
+            if (known.containsValue(m.gateway())) transitKeys.put(m.gateway(), m.key().publicKey());
+            return Behaviors.same();
+          })
+          .onMessage(TransitKeyUnknown.class, m -> {
+            if (gateways.containsValue(m.gateway()) && !transitKeys.containsKey(m.gateway())) {
+              ctx.getLog().debug("No transit key from {} yet ({}); asking again", m.region(), m.gateway());
+              askTransitKey.accept(m.gateway());
+            }
+            return Behaviors.same();
+          })
           .onMessage(DeliverToKey.class, m -> {
             ActorRef<RegionGateway.Command> gateway = gateways.get(m.region());
+            byte[] peerKey = gateway == null ? null : transitKeys.get(gateway);
             if (gateway == null) {
               m.command().replyTo().tell(new KeyEntity.Unreachable(m.region() + " is unreachable"));
+            } else if (peerKey == null) {
+              // Material never leaves unsealed: wait (the sender retries) until the key is known.
+              m.command().replyTo().tell(new KeyEntity.Unreachable(m.region() + "'s transit key is not known yet"));
             } else {
-              gateway.tell(new RegionGateway.ToKey(m.keyId(), m.command()));
+              KeyEntity.ReplicationCommand sealed;
+              try {
+                sealed = transit.sealFor(m.region(), peerKey, m.keyId(), m.command());
+              } catch (IllegalArgumentException e) {
+                ctx.getLog().error("Not sending an unsealable message for key {} to {}", m.keyId(), m.region(), e);
+                m.command().replyTo().tell(new KeyEntity.Refused(e.getMessage()));
+                return Behaviors.same();
+              }
+              gateway.tell(new RegionGateway.ToKey(m.keyId(), sealed, settings.region(), transit.publicKey(),
+                  TransitSealing.fingerprint(peerKey)));
             }
             return Behaviors.same();
           })
