@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.kmsregions.testkit.TestCluster;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -259,17 +257,8 @@ class SeededKeysTest {
     return ConfigFactory.parseMap(Map.of("kms.seed-file", seed.toString()));
   }
 
-  /** Runs the command line in this JVM: {exit code, what it printed on stderr}. */
   private static String[] runCli(String... args) {
-    PrintStream err = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      int code = new picocli.CommandLine(new io.kmsregions.cli.Main()).execute(args);
-      return new String[] {String.valueOf(code), captured.toString(StandardCharsets.UTF_8)};
-    } finally {
-      System.setErr(err);
-    }
+    return io.kmsregions.testkit.Cli.run(args);
   }
 
   private static String b64(byte[] b) {

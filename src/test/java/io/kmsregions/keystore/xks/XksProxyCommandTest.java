@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kmsregions.lab.RegionProcesses;
 import io.kmsregions.region.Ports;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -120,16 +118,7 @@ class XksProxyCommandTest {
     throw new AssertionError("no line '" + prefix + "' within " + seconds + " s (" + context + "); output:\n" + seen);
   }
 
-  /** Runs the command line in this JVM: {exit code, what it printed on stderr}. */
   private static String[] runCli(String... args) {
-    PrintStream err = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      int code = new picocli.CommandLine(new io.kmsregions.cli.Main()).execute(args);
-      return new String[] {String.valueOf(code), captured.toString(StandardCharsets.UTF_8)};
-    } finally {
-      System.setErr(err);
-    }
+    return io.kmsregions.testkit.Cli.run(args);
   }
 }
