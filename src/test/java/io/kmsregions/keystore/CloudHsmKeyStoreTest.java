@@ -83,7 +83,9 @@ class CloudHsmKeyStoreTest {
         clusterConf("cluster-uninitializedx", "UNINITIALIZED", "a, b", ""),
         clusterConf("cluster-onesubnetonly", "ACTIVE", "a", "{availability-zone = a}, {availability-zone = b}"));
     cluster = TestCluster.start(dir, List.of(US), ConfigFactory.parseString(
-        "kms.cloudhsm.clusters = [" + clusters + "]\nkms.custom-key-stores.connect-delay = 1500ms"));
+        "kms.cloudhsm.clusters = [" + clusters + "]\nkms.custom-key-stores.connect-delay = 1500ms"
+            // A simulated day a second: a 7-day deletion window ends in 7 s (the last test).
+            + "\nkms.clock.time-scale = 86400"));
     kms = cluster.client(US);
   }
 
@@ -294,6 +296,32 @@ class CloudHsmKeyStoreTest {
   static void assertValidation(org.junit.jupiter.api.function.Executable call) {
     KmsException e = assertThrows(KmsException.class, call);
     assertEquals("ValidationException", e.awsErrorDetails().errorCode(), e.getMessage());
+  }
+
+  @Test
+  @Order(7)
+  void aStoreWhoseKeysAreDeletedCanBeDeleted() {
+    kms.scheduleKeyDeletion(b -> b.keyId(keyId).pendingWindowInDays(7));
+    kms.disconnectCustomKeyStore(b -> b.customKeyStoreId(storeId));
+    // Pending deletion is not deleted: the store still holds the key.
+    assertThrows(CustomKeyStoreHasCmKsException.class, () -> kms.deleteCustomKeyStore(b -> b.customKeyStoreId(storeId)));
+    TestCluster.await(Duration.ofSeconds(60), "the key deleted after its 7 simulated days", () -> {
+      try {
+        kms.describeKey(b -> b.keyId(keyId));
+        return false;
+      } catch (software.amazon.awssdk.services.kms.model.NotFoundException e) {
+        return true;
+      }
+    });
+    TestCluster.await(Duration.ofSeconds(10), "the store empty", () -> {
+      try {
+        kms.deleteCustomKeyStore(b -> b.customKeyStoreId(storeId));
+        return true;
+      } catch (CustomKeyStoreHasCmKsException e) {
+        return false;
+      }
+    });
+    assertThrows(CustomKeyStoreNotFoundException.class, () -> describe(storeId));
   }
 
   // ------------------------------------------------------------------ admin endpoint
