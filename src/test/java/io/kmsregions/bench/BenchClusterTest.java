@@ -42,28 +42,41 @@ class BenchClusterTest {
   @Test
   void shortLoadRunHasNoErrorsForEveryTransport() throws Exception {
     for (String client : List.of("raw", "jdk")) {
-      ByteArrayOutputStream text = new ByteArrayOutputStream();
-      LoadBench bench = new LoadBench(Workloads.ALL, 3, 1, new LoadRunner.Settings(0.3, 0.7, 4, 0), client, SIGNER,
-          new PrintStream(text, true, StandardCharsets.UTF_8));
-      LoadBench.Results r = bench.run(endpoint("us-east-1"), null);
-      String output = text.toString(StandardCharsets.UTF_8);
-      System.out.println(output); // kept in the Surefire report
-      assertEquals(Workloads.ALL.size(), r.a().size(), output);
-      int measured = 0;
-      for (OpResult o : r.a()) {
-        if (o.isSkipped()) {
-          // Only operations the server does not implement yet may be skipped.
-          assertFalse(List.of("encrypt", "decrypt", "generate-data-key", "describe-key", "noop").contains(o.op()), output);
-          continue;
+      // Every run must be free of errors. Every operation must complete requests in a 1 s window;
+      // on a starved machine (the suite's other fork busy) one may complete none, so up to three
+      // runs are made until each operation has completed some.
+      java.util.Set<String> neverCompleted = null;
+      StringBuilder outputs = new StringBuilder();
+      for (int attempt = 1; attempt <= 3 && (neverCompleted == null || !neverCompleted.isEmpty()); attempt++) {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        LoadBench bench = new LoadBench(Workloads.ALL, 3, 1, new LoadRunner.Settings(0.3, 0.7, 4, 0), client, SIGNER,
+            new PrintStream(text, true, StandardCharsets.UTF_8));
+        LoadBench.Results r = bench.run(endpoint("us-east-1"), null);
+        String output = text.toString(StandardCharsets.UTF_8);
+        outputs.append(output);
+        System.out.println(output); // kept in the Surefire report
+        assertEquals(Workloads.ALL.size(), r.a().size(), output);
+        int measured = 0;
+        java.util.Set<String> none = new java.util.TreeSet<>();
+        for (OpResult o : r.a()) {
+          if (o.isSkipped()) {
+            // Only operations the server does not implement yet may be skipped.
+            assertFalse(List.of("encrypt", "decrypt", "generate-data-key", "describe-key", "noop").contains(o.op()), output);
+            continue;
+          }
+          measured++;
+          assertEquals(0, o.errorCount(), o.op() + " " + o.errors() + "\n" + output);
+          assertTrue(o.histogram().getTotalCount() == o.requests(), output);
+          if (o.requests() == 0) none.add(o.op());
+          else assertTrue(o.throughput() > 0, o.op() + "\n" + output);
         }
-        measured++;
-        assertEquals(0, o.errorCount(), o.op() + " " + o.errors() + "\n" + output);
-        assertTrue(o.requests() > 0 && o.throughput() > 0, o.op() + "\n" + output);
-        assertTrue(o.histogram().getTotalCount() == o.requests(), output);
+        if (neverCompleted == null) neverCompleted = none;
+        else neverCompleted.retainAll(none);
+        assertTrue(measured >= 5, output);
+        assertTrue(output.contains("== results =="), output);
+        assertTrue(output.contains("of noop"), output);
       }
-      assertTrue(measured >= 5, output);
-      assertTrue(output.contains("== results =="), output);
-      assertTrue(output.contains("of noop"), output);
+      assertTrue(neverCompleted.isEmpty(), "completed no request in three runs: " + neverCompleted + "\n" + outputs);
     }
   }
 

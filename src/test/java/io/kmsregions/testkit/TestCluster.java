@@ -76,13 +76,35 @@ public final class TestCluster implements AutoCloseable {
     return start(dataDir, DEFAULT_REGIONS, ConfigFactory.empty());
   }
 
+  /**
+   * Starts {@code regions} on free ports. A port found free may be taken by another process before
+   * the node binds it (other tests, a second Surefire fork): then the nodes started so far stop and
+   * the cluster starts again on other ports, up to three times.
+   */
   public static TestCluster start(Path dataDir, List<String> regions, Config extra) {
-    List<RegionSpec> specs = new ArrayList<>();
-    for (String r : regions) specs.add(new RegionSpec(r, "127.0.0.1", freePort(), "127.0.0.1", freePort(), freePort()));
-    TestCluster cluster = new TestCluster(dataDir, specs, extra);
-    for (RegionSpec s : specs) cluster.nodes.put(s.name(), cluster.launch(s));
-    cluster.awaitConnected();
-    return cluster;
+    for (int attempt = 1; ; attempt++) {
+      List<RegionSpec> specs = new ArrayList<>();
+      for (String r : regions) specs.add(new RegionSpec(r, "127.0.0.1", freePort(), "127.0.0.1", freePort(), freePort()));
+      TestCluster cluster = new TestCluster(dataDir, specs, extra);
+      try {
+        for (RegionSpec s : specs) cluster.nodes.put(s.name(), cluster.launch(s));
+      } catch (RuntimeException e) {
+        cluster.close();
+        if (attempt < 3 && portTaken(e)) continue;
+        throw e;
+      }
+      cluster.awaitConnected();
+      return cluster;
+    }
+  }
+
+  private static boolean portTaken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private RegionNode launch(RegionSpec spec) {
@@ -90,6 +112,8 @@ public final class TestCluster implements AutoCloseable {
     try {
       node.ready().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
+      node.system().terminate();
+      node.system().getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
       throw new IllegalStateException(spec.name() + " did not become ready", e);
     }
     return node;
