@@ -63,9 +63,12 @@ public final class ClusterProcess implements AutoCloseable {
     long deadline = System.nanoTime() + readyWithin.toNanos();
     while (!cp.output().contains("ready")) {
       if (!p.isAlive() || System.nanoTime() > deadline) {
+        // Why, before the kill below makes every process look killed.
+        String why = p.isAlive() ? "no 'ready' line within " + readyWithin + " (load average "
+            + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + ")"
+            : "exited with " + p.exitValue();
         cp.kill();
-        throw new AssertionError((p.isAlive() ? "no 'ready' line within " + readyWithin : "exited with " + p.exitValue())
-            + " from " + String.join(" ", args) + "\n--- output ---\n" + cp.output());
+        throw new AssertionError(why + " from " + String.join(" ", args) + "\n--- output ---\n" + cp.output());
       }
       try {
         Thread.sleep(100);
