@@ -32,7 +32,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  *
  * <pre>
  *   GET  /status                      this node's view: Regions (Up, unreachable, absent), faults,
- *                                     and every key held here (?multiRegionOnly=true for mrk- keys)
+ *                                     the cluster transport (tls-tcp or tcp), and every key held
+ *                                     here (?multiRegionOnly=true for mrk- keys)
  *   POST /faults/partition            {"peer":"eu-west-1","direction":"both|outbound|inbound"}
  *   POST /faults/heal                 {"peer":"eu-west-1"} or {} for every peer
  *   POST /faults/latency              {"peer":"eu-west-1","delayMs":100,"jitterMs":10,"lossPercent":1}
@@ -166,6 +167,8 @@ public final class AdminServer extends AllDirectives {
     n.put("region", settings.region());
     n.put("pid", ProcessHandle.current().pid());
     n.put("wall", System.currentTimeMillis());
+    // tls-tcp (mutual TLS, io.kmsregions.security.tls.ClusterTls) or tcp (--no-cluster-tls).
+    n.put("clusterTransport", system.settings().config().getString("pekko.remote.artery.transport"));
     var state = Cluster.get(system).state();
     var unreachable = new java.util.HashSet<Member>();
     state.getUnreachable().forEach(unreachable::add);

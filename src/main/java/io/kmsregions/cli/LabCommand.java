@@ -66,6 +66,11 @@ final class LabCommand implements Callable<Integer> {
         description = "JVM options of each node process (default: ${DEFAULT-VALUE}).")
     List<String> nodeJvmOptions = new ArrayList<>();
 
+    @Option(names = "--cluster-tls", negatable = true,
+        description = "Artery between the scenario's Regions over mutual TLS with a cluster CA generated under <out>/data "
+            + "(the default, kms.cluster.tls.enabled); --no-cluster-tls: plain TCP.")
+    Boolean clusterTls;
+
     @Option(names = "--access-key", defaultValue = "test", description = "SigV4 access key id of the clients (default: ${DEFAULT-VALUE}).")
     String accessKey;
 
@@ -89,7 +94,7 @@ final class LabCommand implements Callable<Integer> {
       Path history;
       try {
         history = new LabRunner(scenario, new LabRunner.Options(dir, regionsDir, nodeJvmOptions,
-            Duration.ofMillis(Math.round(clientTimeout * 1000)), Duration.ofSeconds(120), accessKey, secretKey, System.out)).run();
+            Duration.ofMillis(Math.round(clientTimeout * 1000)), Duration.ofSeconds(120), accessKey, secretKey, System.out, clusterTls)).run();
       } catch (IllegalStateException e) {
         System.err.println("kms-regions lab: " + e.getMessage() + " (node logs in " + dir.resolve("logs") + ")");
         return 1;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
  * The {@code kms-regions} command line. Subcommands: {@code up} (every Region of
  * {@code regions/}, each its own node process), {@code node} (one Region), {@code status},
  * {@code fault} and {@code force-promote} (the failover laboratory by hand), {@code bench},
- * {@code xks-proxy} (an external key store proxy).
+ * {@code xks-proxy} (an external key store proxy), {@code tls} (cluster certificates made ahead of time).
  */
 @Command(
     name = "kms-regions",
@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
     description = "AWS KMS simulated across several AWS Regions, one Pekko Cluster node per Region.",
     subcommands = {UpCommand.class, NodeCommand.class, StatusCommand.class, FaultCommand.class, ForcePromoteCommand.class,
         LabCommand.class,
-        BenchCommand.class, XksProxyCommand.class})
+        BenchCommand.class, XksProxyCommand.class, TlsCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -3,6 +3,8 @@ package io.kmsregions.cli;
 import com.typesafe.config.ConfigFactory;
 import io.kmsregions.region.RegionNode;
 import io.kmsregions.region.RegionSpec;
+import io.kmsregions.security.tls.ClusterTls;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -70,6 +72,18 @@ final class NodeCommand implements Callable<Integer> {
       ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(137)));
     }
 
+    ClusterTls.Source tls;
+    boolean newAuthority;
+    try {
+      var effective = nodeOptions.config().withFallback(config).withFallback(ConfigFactory.load());
+      tls = ClusterTls.source(effective, dataDir);
+      newAuthority = tls instanceof ClusterTls.Source.Generated g && !Files.exists(g.authority().resolve("ca.p12"));
+      ClusterTls.prepare(effective, dataDir, List.of(spec.name()));
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      System.err.println("kms-regions node: " + e.getMessage());
+      return 2;
+    }
+
     RegionNode node;
     try {
       node = RegionNode.start(spec, regions, dataDir, nodeOptions.config().withFallback(config));
@@ -79,6 +93,13 @@ final class NodeCommand implements Callable<Integer> {
     }
     System.out.printf("%-16s http://%s:%d  (cluster %s:%d, admin %s, data %s)%n", spec.name(), spec.httpHost(), spec.httpPort(),
         spec.clusterHost(), spec.clusterPort(), spec.adminUrl(), dataDir.resolve(spec.name()));
+    System.out.println("cluster links: " + ClusterTls.describe(tls));
+    if (newAuthority && regions.size() > 1) {
+      // Only a node of the same authority can join: Regions with another data folder must share it.
+      System.out.println("cluster links: this node generated a new cluster CA; Regions started on another data folder "
+          + "join only with a certificate it issued (share " + dataDir.toAbsolutePath().resolve("cluster-ca")
+          + ", use `kms-regions tls generate` and KMS_CLUSTER_CERTS, or --no-cluster-tls everywhere)");
+    }
     try {
       node.ready().toCompletableFuture().get(readyTimeout, TimeUnit.SECONDS);
     } catch (Exception e) {

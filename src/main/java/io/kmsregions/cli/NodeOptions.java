@@ -20,9 +20,11 @@ final class NodeOptions {
       + "(accept anyone; on a non-loopback address only when given here, with a warning). Default: kms.auth.mode, sigv4.")
   AuthOption.Mode auth;
 
-  @Option(names = "--cluster-tls", description = "Run Artery between Regions over mutual TLS; generates a throwaway "
-      + "cluster CA and node certificates under the data folder on first start (kms.cluster.tls.enabled).")
-  boolean clusterTls;
+  // Boolean, not boolean: neither form given leaves kms.cluster.tls.enabled (KMS_CLUSTER_TLS) to decide.
+  @Option(names = "--cluster-tls", negatable = true, description = "Artery between Regions over mutual TLS (the "
+      + "default, kms.cluster.tls.enabled); without configured certificates the first start generates a throwaway "
+      + "cluster CA and node certificates under the data folder. --no-cluster-tls: plain TCP.")
+  Boolean clusterTls;
 
   /** The configuration these options stand for (empty when none is given). */
   Config config() {

@@ -57,7 +57,7 @@ final class UpCommand implements Callable<Integer> {
     Path data = dataDir.toAbsolutePath();
     Map<String, String> props = new java.util.HashMap<>();
     props.put("kms.clock.origin", Long.toString(origin == 0 ? System.currentTimeMillis() : origin));
-    // --seed, --auth and --cluster-tls reach every node process as configuration.
+    // --seed, --auth and --[no-]cluster-tls reach every node process as configuration.
     props.putAll(nodeOptions.properties());
     Path seedFile = nodeOptions.seedFile;
     if (seedFile != null) {
@@ -68,6 +68,16 @@ final class UpCommand implements Callable<Integer> {
         System.err.println("kms-regions up: " + e.getMessage());
         return 2;
       }
+    }
+    io.kmsregions.security.tls.ClusterTls.Source tls;
+    try {
+      // The cluster CA is made here, once, before any node starts (they share this data folder);
+      // each node then issues or loads only its own certificate.
+      tls = io.kmsregions.security.tls.ClusterTls.prepare(nodeOptions.config().withFallback(ConfigFactory.load()),
+          data, regions.stream().map(RegionSpec::name).toList());
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      System.err.println("kms-regions up: " + e.getMessage());
+      return 2;
     }
     RegionProcesses nodes = new RegionProcesses(regions, regionsDir.toAbsolutePath(), data, data.resolve("logs"),
         nodeJvmOptions, props);
@@ -89,6 +99,7 @@ final class UpCommand implements Callable<Integer> {
       System.out.flush();
     }, "kms-regions-stopped"));
     nodes.startAll();
+    System.out.println("cluster links: " + io.kmsregions.security.tls.ClusterTls.describe(tls));
     for (RegionSpec r : regions) {
       System.out.printf("%-16s http://%s:%d  (cluster %s:%d, admin %s, data %s, log %s)%n", r.name(), r.httpHost(),
           r.httpPort(), r.clusterHost(), r.clusterPort(), r.adminUrl(), data.resolve(r.name()),

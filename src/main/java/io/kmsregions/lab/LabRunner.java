@@ -3,6 +3,7 @@ package io.kmsregions.lab;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigFactory;
 import io.kmsregions.bench.SigV4;
 import io.kmsregions.region.RegionSpec;
 import java.io.IOException;
@@ -39,8 +40,19 @@ public final class LabRunner {
    * @param nodeJvmOptions JVM options of every node process
    * @param clientTimeout how long a client call may take before it counts as indeterminate
    */
+  /**
+   * @param clusterTls Artery between the Regions over mutual TLS (true), plain TCP (false), or as
+   *     {@code kms.cluster.tls.enabled} says (null: on unless KMS_CLUSTER_TLS=off); with TLS the
+   *     cluster CA is generated under {@code out/data/cluster-ca} before the nodes start
+   */
   public record Options(Path out, Path regionsDir, List<String> nodeJvmOptions, Duration clientTimeout,
-      Duration readyTimeout, String accessKeyId, String secretAccessKey, PrintStream progress) {}
+      Duration readyTimeout, String accessKeyId, String secretAccessKey, PrintStream progress, Boolean clusterTls) {
+    /** Cluster TLS as configured (on by default). */
+    public Options(Path out, Path regionsDir, List<String> nodeJvmOptions, Duration clientTimeout,
+        Duration readyTimeout, String accessKeyId, String secretAccessKey, PrintStream progress) {
+      this(out, regionsDir, nodeJvmOptions, clientTimeout, readyTimeout, accessKeyId, secretAccessKey, progress, null);
+    }
+  }
 
   private final Scenario scenario;
   private final Options options;
@@ -51,6 +63,8 @@ public final class LabRunner {
   private final Map<String, LabClient> clients = new HashMap<>();
   private final Map<String, OpenWindow> openWindows = new LinkedHashMap<>();
   private RegionProcesses processes;
+  // How the Regions' links were secured (ClusterTls.describe), for the progress and the history.
+  private String clusterLinks;
   private FaultInjector faults;
   private List<RegionSpec> specs;
   private int windowCounter;
@@ -74,12 +88,17 @@ public final class LabRunner {
     props.put("kms.lab.event-log", out.resolve("events").resolve("{region}.jsonl").toString());
     props.put("kms.clock.origin", Long.toString(System.currentTimeMillis()));
     props.put("kms.clock.time-scale", Double.toString(scenario.timeScale()));
+    if (options.clusterTls() != null) props.put("kms.cluster.tls.enabled", Boolean.toString(options.clusterTls()));
+    // The nodes share out/data: its cluster CA is made here, once, before any of them starts.
+    clusterLinks = io.kmsregions.security.tls.ClusterTls.describe(io.kmsregions.security.tls.ClusterTls.prepare(
+        ConfigFactory.parseMap(props).withFallback(ConfigFactory.load()), out.resolve("data"), scenario.regions()));
     processes = new RegionProcesses(specs, regionsDir, out.resolve("data"), out.resolve("logs"), options.nodeJvmOptions(), props);
     faults = new FaultInjector(specs, processes);
     SigV4 signer = new SigV4(options.accessKeyId(), options.secretAccessKey());
     for (RegionSpec s : specs) clients.put(s.name(), new LabClient(s.name(), s.httpUrl(), signer, options.clientTimeout()));
     try {
-      say("starting " + specs.size() + " Region processes (logs in " + out.resolve("logs") + ")");
+      say("starting " + specs.size() + " Region processes (logs in " + out.resolve("logs") + "; cluster links: "
+          + clusterLinks + ")");
       processes.startAll();
       processes.awaitAllReady(options.readyTimeout());
       say("cluster ready; from here t = 0 is the scenario's start (the schedule's `at`)");
@@ -93,6 +112,7 @@ public final class LabRunner {
       settings.put("durationMs", scenario.duration().toMillis());
       settings.put("settleMs", scenario.settle().toMillis());
       settings.put("timeScale", scenario.timeScale());
+      settings.put("clusterLinks", clusterLinks);
       settings.set("checks", JSON.valueToTree(scenario.checks()));
       settings.put("availabilityThreshold", scenario.availabilityThreshold());
       settings.put("availabilityGraceMs", scenario.availabilityGrace().toMillis());

@@ -43,6 +43,20 @@ public final class StatusTable {
       }
       b.append(faults(v.path("faults"))).append('\n');
     }
+    // How the links between Regions run, as the nodes that answered say (tls-tcp or tcp).
+    Map<String, List<String>> transports = new TreeMap<>();
+    views.forEach((region, v) -> {
+      if (v != null && v.hasNonNull("clusterTransport")) {
+        transports.computeIfAbsent(v.path("clusterTransport").asText(), t -> new java.util.ArrayList<>()).add(region);
+      }
+    });
+    if (transports.size() == 1) {
+      b.append("Cluster links: ").append(transports.keySet().iterator().next()).append('\n');
+    } else if (!transports.isEmpty()) {
+      b.append("Cluster links: mixed");
+      transports.forEach((t, rs) -> b.append(' ').append(t).append(' ').append(new java.util.TreeSet<>(rs)));
+      b.append('\n');
+    }
     // Keys: one block per key, one row per Region holding it.
     Map<String, Map<String, JsonNode>> keys = new TreeMap<>();
     for (var e : views.entrySet()) {
