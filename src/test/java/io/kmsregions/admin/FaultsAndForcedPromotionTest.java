@@ -34,7 +34,8 @@ import software.amazon.awssdk.services.kms.model.KeyMetadata;
  * The laboratory's faults on a real three-Region cluster (issue 5), through the nodes' admin
  * endpoints: partitions (Artery's test-mode blackhole) that the cluster's failure detector sees,
  * latency that a forwarded call pays, the forced promotion of DESIGN.md with the old primary
- * stepping down on its return and reporting what it had that the new primary lacks.
+ * stepping down on its return and reporting what it had that the new primary lacks. The cluster
+ * runs on the default transport, Artery over mutual TLS (tls-tcp).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultsAndForcedPromotionTest {
@@ -65,8 +66,11 @@ class FaultsAndForcedPromotionTest {
     assertTrue(ap.contains("\"us-east-1\"") && ap.contains("\"eu-west-1\""), "the third Region still reaches both: " + ap);
     JsonNode us = faults.status("us-east-1", Duration.ofSeconds(5));
     assertEquals("both", us.path("faults").path("partitions").path("eu-west-1").asText(), us.toString());
+    // The blackhole works over the default transport: Artery over mutual TLS (issue 7).
+    assertEquals("tls-tcp", us.path("clusterTransport").asText(), us.toString());
     String table = StatusTable.render(cluster.specs(), Map.of("us-east-1", us), false);
     assertTrue(table.contains("unreachable") && table.contains("partition eu-west-1(both)"), table);
+    assertTrue(table.contains("Cluster links: tls-tcp"), table);
 
     faults.heal("us-east-1", "eu-west-1");
     cluster.awaitConnected();

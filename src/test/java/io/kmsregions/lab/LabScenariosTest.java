@@ -38,6 +38,10 @@ class LabScenariosTest {
         List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), Duration.ofSeconds(3),
         Duration.ofSeconds(150), "test", "test", System.out)).run();
     History h = History.read(history);
+    // The laboratory's default (issue 7): Artery over mutual TLS, one CA made for the whole run.
+    String links = h.ofType("scenario").get(0).path("settings").path("clusterLinks").asText();
+    assertTrue(links.startsWith("mutual TLS, cluster CA "), "cluster links: " + links);
+    assertTrue(Files.exists(out.resolve("data").resolve("cluster-ca").resolve("ca.p12")), "no cluster CA in " + out);
     LabChecks.Verdict v = LabChecks.run(h, scenario);
     String table = SummaryTable.render(h, v.results(), v.settings(), 10);
     System.out.println(table);

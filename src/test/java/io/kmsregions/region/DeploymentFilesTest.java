@@ -54,11 +54,84 @@ class DeploymentFilesTest {
   }
 
   @Test
-  void oneServicePerRegion() {
+  void oneServicePerRegionAndTheCertificateService() {
     Set<String> names = new TreeSet<>();
     services.fieldNames().forEachRemaining(names::add);
-    assertEquals(new TreeSet<>(regions.stream().map(RegionSpec::name).toList()), names,
-        "docker-compose.yml services vs regions/*.conf");
+    Set<String> expected = new TreeSet<>(regions.stream().map(RegionSpec::name).toList());
+    expected.add(CERTS_SERVICE);
+    assertEquals(expected, names, "docker-compose.yml services vs regions/*.conf and " + CERTS_SERVICE);
+  }
+
+  /** The one-shot service that writes the cluster certificates before any Region starts. */
+  static final String CERTS_SERVICE = "cluster-certs";
+
+  @Test
+  void theCertificateServiceGeneratesEveryRegionsCertificateIntoTheSharedVolume() {
+    JsonNode certs = service(CERTS_SERVICE);
+    List<String> command = command(certs);
+    assertEquals(List.of("tls", "generate"), command.subList(0, 2), "command " + command);
+    assertEquals("/certs", optionValue(command, "--out"), "command " + command);
+    assertEquals("/ca", optionValue(command, "--ca-dir"), "the CA key outside the Regions' volume: " + command);
+    assertEquals("/app/regions", optionValue(command, "--regions"), "command " + command);
+    Map<String, String> mounts = mounts(certs);
+    assertEquals("cluster-certs", mounts.get("/certs"), "volumes " + mounts);
+    assertEquals("cluster-ca", mounts.get("/ca"), "volumes " + mounts);
+    assertTrue(!certs.path("restart").asText("no").equals("always"), "a one-shot service");
+    Set<String> declared = new HashSet<>();
+    compose.path("volumes").fieldNames().forEachRemaining(declared::add);
+    assertTrue(declared.containsAll(List.of("cluster-certs", "cluster-ca")), "named volumes " + declared);
+  }
+
+  @Test
+  void eachRegionMountsTheClusterCertificatesReadOnlyAfterTheyAreWritten() {
+    for (RegionSpec r : regions) {
+      JsonNode s = service(r.name());
+      List<String> volumes = strings(s.path("volumes"));
+      assertTrue(volumes.contains("cluster-certs:/certs:ro"), r.name() + " volumes " + volumes);
+      assertTrue(volumes.stream().noneMatch(v -> v.startsWith("cluster-ca:")), r.name() + " must not mount the CA key");
+      // KMS_CLUSTER_CERTS is what conf/ reads into kms.cluster.tls.certificates.
+      assertEquals("/certs", s.path("environment").path("KMS_CLUSTER_CERTS").asText(), r.name() + " environment");
+      assertEquals("service_completed_successfully",
+          s.path("depends_on").path(CERTS_SERVICE).path("condition").asText(), r.name() + " depends_on");
+      assertTrue(!command(s).contains("--no-cluster-tls"), r.name() + " runs without cluster TLS");
+    }
+  }
+
+  @Test
+  void theConfigurationReadsTheMountedCertificatesFromTheEnvironment() {
+    com.typesafe.config.Config conf = com.typesafe.config.ConfigFactory.parseMap(Map.of("KMS_CLUSTER_CERTS", "/certs"))
+        .withFallback(com.typesafe.config.ConfigFactory.parseFile(Path.of("conf", "application.conf").toFile()))
+        .resolve();
+    assertEquals("/certs", conf.getString("kms.cluster.tls.certificates"));
+    assertTrue(conf.getBoolean("kms.cluster.tls.enabled"), "cluster TLS on by default");
+    assertEquals(new io.kmsregions.security.tls.ClusterTls.Source.Folder(Path.of("/certs")),
+        io.kmsregions.security.tls.ClusterTls.source(conf.withFallback(com.typesafe.config.ConfigFactory.load()),
+            Path.of("/data")));
+  }
+
+  /**
+   * What {@code tls generate} writes for the shipped Regions is what a node of each Region reads
+   * with KMS_CLUSTER_CERTS (the compose layout, checked without Docker); the CA key stays out.
+   */
+  @Test
+  void theGeneratedFolderHoldsWhatEveryRegionReads(@TempDir Path dir) throws Exception {
+    int code = new picocli.CommandLine(new io.kmsregions.cli.Main()).execute("tls", "generate",
+        "--out", dir.resolve("certs").toString(), "--ca-dir", dir.resolve("ca").toString(), "--regions", "regions");
+    assertEquals(0, code);
+    assertTrue(!Files.exists(dir.resolve("certs").resolve("cluster-ca").resolve("ca.p12")), "no CA key in /certs");
+    com.typesafe.config.Config conf = com.typesafe.config.ConfigFactory.parseMap(
+        Map.of("kms.cluster.tls.certificates", dir.resolve("certs").toString()))
+        .withFallback(com.typesafe.config.ConfigFactory.load());
+    for (RegionSpec r : regions) {
+      com.typesafe.config.Config tls = io.kmsregions.security.tls.ClusterTls.config(conf, dir.resolve("data"), r.name(),
+          List.of(r.name()));
+      assertEquals("tls-tcp", tls.getString("pekko.remote.artery.transport"));
+      for (String store : List.of("key-store", "trust-store")) {
+        Path p = Path.of(tls.getString("pekko.remote.artery.ssl.config-ssl-engine." + store));
+        assertTrue(p.startsWith(dir.resolve("certs")) && Files.isReadable(p), r.name() + " " + store + " " + p);
+      }
+    }
+    assertTrue(!Files.exists(dir.resolve("data")), "a node reading mounted certificates generates nothing");
   }
 
   @Test
@@ -194,6 +267,20 @@ class DeploymentFilesTest {
       }
     }
     return ports;
+  }
+
+  /** Container path → volume or host path, from the short or the long syntax. */
+  private static Map<String, String> mounts(JsonNode service) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (JsonNode v : service.path("volumes")) {
+      if (v.isObject()) {
+        out.put(v.path("target").asText(), v.path("source").asText());
+      } else {
+        String[] parts = v.asText().split(":");
+        if (parts.length >= 2) out.put(parts[1], parts[0]);
+      }
+    }
+    return out;
   }
 
   /** The volume mounted on /data, from the short or the long syntax, or null. */

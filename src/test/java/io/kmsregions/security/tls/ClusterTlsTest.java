@@ -1,5 +1,6 @@
 package io.kmsregions.security.tls;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,9 +13,12 @@ import io.kmsregions.testkit.TestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -27,7 +31,9 @@ import software.amazon.awssdk.services.kms.model.KeyState;
 /**
  * Artery over mutual TLS: a two-Region cluster with generated certificates forms and replicates a
  * multi-Region key; a node whose certificate another authority issued, and a node speaking plain
- * TCP, cannot join it, while the same node certified by the cluster's authority does.
+ * TCP, cannot join it, while the same node certified by the cluster's authority does. TLS is the
+ * default; the generated material is owner-only and reused; Regions on separate data folders join
+ * with a certificates folder written ahead of time (docker-compose's design).
  */
 class ClusterTlsTest {
   static final String US = "us-east-1";
@@ -47,6 +53,7 @@ class ClusterTlsTest {
       assertTrue(used.getBoolean("pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication"));
       assertEquals("rw-------", PosixFilePermissions.toString(
           Files.getPosixFilePermissions(dataDir.resolve("cluster-ca").resolve("ca.p12"))));
+      assertEquals("tcp", plainTransport(), "--no-cluster-tls / kms.cluster.tls.enabled = off gives plain TCP");
 
       String keyId = us.createKey(b -> b.multiRegion(true)).keyMetadata().keyId();
       us.replicateKey(b -> b.keyId(keyId).replicaRegion(EU));
@@ -66,7 +73,8 @@ class ClusterTlsTest {
       // All three start at once; the friend's join bounds how long the intruders had to try.
       long started = System.nanoTime();
       RegionNode otherCa = intruder("ap-southeast-2", seeds, otherDataDir.resolve("ca"), TLS);
-      RegionNode plain = intruder("sa-east-1", seeds, otherDataDir.resolve("plain"), ConfigFactory.empty());
+      RegionNode plain = intruder("sa-east-1", seeds, otherDataDir.resolve("plain"),
+          ConfigFactory.parseString("kms.cluster.tls.enabled = off")); // TLS is the default now
       // Control: the same kind of node, certified by the cluster's own CA, does join, so the two
       // intruders are kept out by their certificates, not by how they were started.
       RegionNode friend = intruder("ca-central-1", seeds, dataDir, TLS);
@@ -96,6 +104,128 @@ class ClusterTlsTest {
         }
       }
     }
+  }
+
+  @Test
+  void tlsIsTheDefaultAndTheGeneratedAuthorityAndNodeStoresAreOwnerOnly() throws Exception {
+    Config defaults = ConfigFactory.load();
+    assertTrue(defaults.getBoolean("kms.cluster.tls.enabled"), "conf/ turns cluster TLS on by default");
+    assertEquals(new ClusterTls.Source.Generated(dataDir.toAbsolutePath().resolve("cluster-ca")),
+        ClusterTls.source(defaults, dataDir));
+    Config c = ClusterTls.config(defaults, dataDir, US, List.of("127.0.0.1"));
+    assertEquals("tls-tcp", c.getString("pekko.remote.artery.transport"));
+    assertEquals(dataDir.resolve(US).resolve("tls").resolve("node.p12").toString(),
+        c.getString("pekko.remote.artery.ssl.config-ssl-engine.key-store"));
+    Path ca = dataDir.resolve("cluster-ca");
+    for (Path f : List.of(ca.resolve("ca.p12"), ca.resolve("password"), ca.resolve("truststore.p12"),
+        dataDir.resolve(US).resolve("tls").resolve("node.p12"))) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+    }
+    for (Path d : List.of(ca, dataDir.resolve(US).resolve("tls"))) {
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(d)), d.toString());
+    }
+    assertTrue(ClusterTls.config(ConfigFactory.parseString("kms.cluster.tls.enabled = off").withFallback(defaults),
+        otherDataDir, US, List.of()).isEmpty(), "off: no TLS settings");
+    assertFalse(Files.exists(otherDataDir.resolve("cluster-ca")), "off: nothing generated");
+  }
+
+  @Test
+  void aSecondStartReusesTheMaterialAndANodeCertificateOfAnotherAuthorityIsIssuedAgain() throws Exception {
+    ClusterTls.NodeStores first = ClusterTls.ensure(dataDir, US, List.of("127.0.0.1"));
+    byte[] ca = Files.readAllBytes(dataDir.resolve("cluster-ca").resolve("ca.p12"));
+    byte[] node = Files.readAllBytes(first.keyStore());
+    ClusterTls.NodeStores again = ClusterTls.ensure(dataDir, US, List.of("127.0.0.1"));
+    assertEquals(first, again);
+    assertArrayEquals(ca, Files.readAllBytes(dataDir.resolve("cluster-ca").resolve("ca.p12")), "the CA is reused");
+    assertArrayEquals(node, Files.readAllBytes(first.keyStore()), "the node certificate is reused");
+
+    // The authority replaced (its folder deleted): the old node certificate would keep the node out.
+    try (var files = Files.walk(dataDir.resolve("cluster-ca"))) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+    ClusterTls.NodeStores renewed = ClusterTls.ensure(dataDir, US, List.of("127.0.0.1"));
+    X509Certificate caCert = (X509Certificate) load(renewed.trustStore(), renewed.password()).getCertificate("ca");
+    ((X509Certificate) load(renewed.keyStore(), renewed.password()).getCertificate("node")).verify(caCert.getPublicKey());
+  }
+
+  /**
+   * docker-compose's design: Regions on separate data folders (one volume each) join with the
+   * certificates that {@code tls generate} wrote ahead of time (kms.cluster.tls.certificates), the
+   * CA's private key kept elsewhere; the nodes generate and write nothing; a Region without its
+   * files there refuses to start, naming the file.
+   */
+  @Test
+  void regionsOnSeparateDataFoldersJoinWithAGeneratedCertificatesFolder() throws Exception {
+    Path certs = otherDataDir.resolve("certs");
+    Path caDir = otherDataDir.resolve("ca");
+    assertEquals(List.of(EU, US), ClusterTls.generate(certs, caDir, Map.of(US, List.of("us-east-1"), EU, List.of())));
+    assertEquals(List.of(), ClusterTls.generate(certs, caDir, Map.of(US, List.of(), EU, List.of())), "kept");
+    assertTrue(Files.exists(caDir.resolve("ca.p12")));
+    List<String> written = files(certs);
+    assertEquals(List.of("cluster-ca/password", "cluster-ca/truststore.p12", EU + "/tls/node.p12",
+        US + "/tls/node.p12"), written.stream().sorted().toList(), "no CA key in the nodes' folder");
+    for (String f : written) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(certs.resolve(f))), f);
+    }
+
+    Config mounted = ConfigFactory.parseMap(Map.of("kms.cluster.tls.certificates", certs.toString()));
+    IllegalStateException missing = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> ClusterTls.config(mounted.withFallback(ConfigFactory.load()), dataDir, "sa-east-1", List.of()));
+    assertTrue(missing.getMessage().contains(certs.resolve("sa-east-1").resolve("tls").resolve("node.p12").toString())
+        && missing.getMessage().contains("kms-regions tls generate"), missing.getMessage());
+
+    List<RegionSpec> specs = List.of(
+        new RegionSpec(US, "127.0.0.1", TestCluster.freePort(), "127.0.0.1", TestCluster.freePort()),
+        new RegionSpec(EU, "127.0.0.1", TestCluster.freePort(), "127.0.0.1", TestCluster.freePort()));
+    List<RegionNode> nodes = new ArrayList<>();
+    try {
+      for (RegionSpec s : specs) {
+        nodes.add(RegionNode.start(s, specs, dataDir.resolve("volume-" + s.name()), mounted.withFallback(
+            ConfigFactory.parseString(String.join("\n", "kms.auth.mode = open",
+                "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
+                "pekko.cluster.seed-node-timeout = 2s", "pekko.cluster.retry-unsuccessful-join-after = 1s",
+                "pekko.persistence.journal.leveldb.fsync = off")))));
+      }
+      for (RegionNode n : nodes) n.ready().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      for (RegionNode n : nodes) {
+        assertEquals("tls-tcp", n.system().settings().config().getString("pekko.remote.artery.transport"));
+        TestCluster.await(Duration.ofSeconds(60), "both Regions Up members", () -> {
+          java.util.Set<String> dcs = new java.util.TreeSet<>();
+          org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(n.system())).state().getMembers()
+              .forEach(m -> { if (m.status() == org.apache.pekko.cluster.MemberStatus.up()) dcs.add(m.dataCenter()); });
+          return dcs.equals(java.util.Set.of(US, EU));
+        });
+      }
+    } finally {
+      for (RegionNode n : nodes) {
+        n.system().terminate();
+        n.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    }
+    assertEquals(written, files(certs), "the nodes wrote nothing in the certificates folder");
+    for (RegionSpec s : specs) {
+      assertFalse(Files.exists(dataDir.resolve("volume-" + s.name()).resolve("cluster-ca")), "nothing generated");
+    }
+  }
+
+  private static List<String> files(Path dir) throws java.io.IOException {
+    try (var all = Files.walk(dir)) {
+      return all.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  private static KeyStore load(Path file, String password) throws Exception {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(file)) {
+      ks.load(in, password.toCharArray());
+    }
+    return ks;
+  }
+
+  /** The Artery transport a node gets with cluster TLS switched off. */
+  private String plainTransport() {
+    Config off = ConfigFactory.parseString("kms.cluster.tls.enabled = off").withFallback(ConfigFactory.load());
+    return ClusterTls.config(off, otherDataDir, US, List.of()).withFallback(off).getString("pekko.remote.artery.transport");
   }
 
   /** The data centers (Regions) of the cluster's members, as us-east-1 sees them. */
