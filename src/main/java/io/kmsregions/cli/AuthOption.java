@@ -20,7 +20,7 @@ final class AuthOption {
    */
   static Config config(Mode auth, Boolean clusterTls) {
     Config tls = clusterTls == null ? ConfigFactory.empty()
-        : ConfigFactory.parseString("kms.cluster.tls.enabled = " + (clusterTls ? "on" : "off"));
+        : ConfigFactory.parseString("kms.cluster.tls.enabled = " + clusterTls);
     if (auth == null) return tls;
     String mode = auth.name();
     return ConfigFactory.parseString("kms.auth.mode = " + mode + "\n"
