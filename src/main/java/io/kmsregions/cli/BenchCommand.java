@@ -83,7 +83,8 @@ final class BenchCommand implements Callable<Integer> {
       + " worker, lowest overhead) or jdk (java.net.http.HttpClient) (default: ${DEFAULT-VALUE}).")
   String client;
 
-  @Option(names = "--replication", description = "Measure ReplicateKey and UpdatePrimaryRegion latencies instead of load.")
+  @Option(names = "--replication", description = "Measure ReplicateKey, RotateKeyOnDemand and UpdatePrimaryRegion latencies"
+      + " instead of load.")
   boolean replication;
 
   @Option(names = "--replica-region", defaultValue = "eu-west-1", description = "Replica Region of --replication (default: ${DEFAULT-VALUE}).")
@@ -92,6 +93,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--replica-endpoint", description = "Endpoint of --replica-region (default: the replica's own node when the bench"
       + " starts the cluster, else --endpoint, which forwards by credential scope).")
   String replicaEndpoint;
+
+  @Option(names = "--replication-warmup", defaultValue = "5", description = "With --replication: keys taken through every step"
+      + " unrecorded before the measured ones (the first key of a fresh cluster is cold) (default: ${DEFAULT-VALUE}).")
+  int replicationWarmup;
 
   @Option(names = "--recovery", description = "Measure restart time and heap per key for --keys N1,N2,... (in this JVM).")
   boolean recovery;
@@ -171,7 +176,7 @@ final class BenchCommand implements Callable<Integer> {
       if (replication) {
         int n = keys == null ? 100 : Integer.parseInt(keys.trim());
         try (KmsClient p = new KmsClient(a, signer, 1); KmsClient r = new KmsClient(replica, signer, 1)) {
-          new ReplicationBench(p, r, System.out).run(n);
+          new ReplicationBench(p, r, System.out).run(n, replicationWarmup);
         }
         return 0;
       }

@@ -1325,6 +1325,12 @@ public final class KeyEntity
             next.add(new Delivery(id++, member, Delivery.Kind.SYNC_CONFIGURATION, null));
           }
         }
+        // Sent while their write is under way, not after it: one journal write (an fsync) less
+        // before the replica is Enabled. Their intent is already durable: CREATE_REPLICA leaves
+        // the journal only in that same write, so a crash before it re-sends CreateReplica and
+        // derives them again (the replica answers Delivered). What they carry (shared properties,
+        // member list) is durable too, as the write changes neither. Receivers are idempotent.
+        sendPending(k.withoutDelivery(d.id()).withDeliveries(next));
         return complete(k, d, next);
       }
       case PROMOTE:

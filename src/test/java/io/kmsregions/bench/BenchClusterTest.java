@@ -2,6 +2,7 @@ package io.kmsregions.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kmsregions.testkit.TestCluster;
@@ -100,13 +101,17 @@ class BenchClusterTest {
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     try (KmsClient p = new KmsClient(endpoint("us-east-1"), SIGNER, 1);
         KmsClient r = new KmsClient(endpoint("eu-west-1"), SIGNER, 1)) {
-      ReplicationBench.Result result = new ReplicationBench(p, r, new PrintStream(text, true, StandardCharsets.UTF_8)).run(3);
+      ReplicationBench.Result result = new ReplicationBench(p, r, new PrintStream(text, true, StandardCharsets.UTF_8)).run(3, 1);
       String output = text.toString(StandardCharsets.UTF_8);
       assertEquals(0, result.replicateFailures(), output);
       assertEquals(0, result.updateFailures(), output);
+      assertEquals(0, result.rotateFailures(), output);
+      // The warm-up key goes through every step unrecorded.
       assertEquals(3, result.replicate().getTotalCount(), output);
       assertEquals(3, result.updatePrimary().getTotalCount(), output);
-      assertTrue(output.contains("RotateKeyOnDemand"), output);
+      assertNull(result.rotateSkipped(), output);
+      assertEquals(3, result.rotate().getTotalCount(), output);
+      assertTrue(output.contains("RotateKeyOnDemand -> every replica"), output);
     }
   }
 
