@@ -93,14 +93,30 @@ public final class LabRunner {
     clusterLinks = io.kmsregions.security.tls.ClusterTls.describe(io.kmsregions.security.tls.ClusterTls.prepare(
         ConfigFactory.parseMap(props).withFallback(ConfigFactory.load()), out.resolve("data"), scenario.regions()));
     processes = new RegionProcesses(specs, regionsDir, out.resolve("data"), out.resolve("logs"), options.nodeJvmOptions(), props);
-    faults = new FaultInjector(specs, processes);
-    SigV4 signer = new SigV4(options.accessKeyId(), options.secretAccessKey());
-    for (RegionSpec s : specs) clients.put(s.name(), new LabClient(s.name(), s.httpUrl(), signer, options.clientTimeout()));
     try {
       say("starting " + specs.size() + " Region processes (logs in " + out.resolve("logs") + "; cluster links: "
           + clusterLinks + ")");
-      processes.startAll();
-      processes.awaitAllReady(options.readyTimeout());
+      for (int attempt = 1; ; attempt++) {
+        processes.startAll();
+        try {
+          processes.awaitAllReady(options.readyTimeout());
+          break;
+        } catch (IllegalStateException e) {
+          // A port found free may be taken by another process before a node binds it (another
+          // cluster starting on this machine): start again on other ports, at most three times.
+          if (attempt == 3 || !portTaken(out.resolve("logs"))) throw e;
+          say("a port was taken before a node could bind it; starting again on other ports");
+          processes.close();
+          specs = onFreePorts(scenario.regions());
+          for (RegionSpec s : specs) Files.writeString(regionsDir.resolve(s.name() + ".conf"), s.toFileText());
+          archiveLogs(out.resolve("logs"), attempt);
+          processes = new RegionProcesses(specs, regionsDir, out.resolve("data"), out.resolve("logs"),
+              options.nodeJvmOptions(), props);
+        }
+      }
+      faults = new FaultInjector(specs, processes);
+      SigV4 signer = new SigV4(options.accessKeyId(), options.secretAccessKey());
+      for (RegionSpec s : specs) clients.put(s.name(), new LabClient(s.name(), s.httpUrl(), signer, options.clientTimeout()));
       say("cluster ready; from here t = 0 is the scenario's start (the schedule's `at`)");
       history = new HistoryWriter();
       ObjectNode sc = history.record("scenario");
@@ -585,6 +601,26 @@ public final class LabRunner {
     List<RegionSpec> l = new ArrayList<>();
     for (String r : regions) l.add(new RegionSpec(r, "127.0.0.1", freePort(), "127.0.0.1", freePort(), freePort()));
     return l;
+  }
+
+  /** Whether a node's log says it could not bind a port. */
+  private static boolean portTaken(Path logDir) throws IOException {
+    if (!Files.isDirectory(logDir)) return false;
+    try (var logs = Files.list(logDir)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+        if (Files.readString(log).contains("Address already in use")) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Keeps a failed start's logs beside the new ones ({@code <region>.log.start<N>}). */
+  private static void archiveLogs(Path logDir, int attempt) throws IOException {
+    try (var logs = Files.list(logDir)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+        Files.move(log, log.resolveSibling(log.getFileName() + ".start" + attempt));
+      }
+    }
   }
 
   private static int freePort() {
