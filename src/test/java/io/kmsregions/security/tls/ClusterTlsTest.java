@@ -98,9 +98,15 @@ class ClusterTlsTest {
         // The cluster still works.
         assertEquals("tls", eu.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(blob))).plaintext().asUtf8String());
       } finally {
+        for (RegionNode n : List.of(friend, otherCa, plain)) n.system().terminate();
         for (RegionNode n : List.of(friend, otherCa, plain)) {
-          n.system().terminate();
-          n.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+          try {
+            n.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.TimeoutException e) {
+            // Pekko 1.7.0's Artery may wait without a deadline for a TLS stream on termination
+            // (apache/pekko#3247): what this test checks is done, so the node is left to finish.
+            System.err.println(n.spec().name() + " did not terminate within 30 s (apache/pekko#3247); left to finish");
+          }
         }
       }
     }
