@@ -111,7 +111,15 @@ final class NodeCommand implements Callable<Integer> {
       return 1;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      node.system().getWhenTerminated().toCompletableFuture().completeOnTimeout(null, 25, TimeUnit.SECONDS).join();
+      boolean terminated = node.system().getWhenTerminated().toCompletableFuture()
+          .thenApply(t -> true).completeOnTimeout(false, 20, TimeUnit.SECONDS).join();
+      if (!terminated) {
+        // Pekko 1.7.0's Artery can wait without a deadline for a TLS stream on termination
+        // (apache/pekko#3247): the journal is fsynced, so stop the process rather than hang.
+        System.out.println("kms-regions stopped (forced: the cluster transport did not shut down within 20 s)");
+        System.out.flush();
+        Runtime.getRuntime().halt(0);
+      }
       System.out.println("kms-regions stopped");
       System.out.flush();
     }, "kms-regions-stopped"));
