@@ -16,7 +16,6 @@ import io.kmsregions.keystore.cloudhsm.SimulatedCloudHsm;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;

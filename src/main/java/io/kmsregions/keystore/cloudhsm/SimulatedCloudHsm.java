@@ -116,7 +116,7 @@ public final class SimulatedCloudHsm {
   }
 
   private String newHsmId() {
-    return String.format("hsm-%011d", nextHsm++).replace('0', 'a');
+    return String.format("hsm-%011d", nextHsm++);
   }
 
   /** The cluster with this id, as it is now. */
