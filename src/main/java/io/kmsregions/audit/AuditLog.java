@@ -221,21 +221,21 @@ public final class AuditLog implements Extension {
       // Bodies larger than any legitimate request's parameters (the biggest, a 4 KiB plaintext or a
       // 32 KiB policy, are well below) are not parsed: the writer keeps pace under hostile input.
       boolean tooLarge = c.request() != null && c.request().length > MAX_PARSED_BODY;
-      JsonNode request = tooLarge ? null : parse(c.request());
-      JsonNode response = c.status() == 200 && c.response().length <= MAX_PARSED_BODY ? parse(c.response()) : null;
+      JsonNode request = tooLarge ? null : sanitized(c.request());
+      JsonNode response = c.status() == 200 && c.response().length <= MAX_PARSED_BODY ? sanitized(c.response()) : null;
       if (tooLarge) {
         r.putObject("additionalEventData").put("requestBytes", c.request().length)
             .put("requestParameters", "not recorded: the body is over " + MAX_PARSED_BODY + " bytes");
       }
-      r.set("requestParameters", request == null ? null : sanitize(request, false));
-      r.set("responseElements", response == null || response.isEmpty() ? null : sanitize(response, false));
+      r.set("requestParameters", request);
+      r.set("responseElements", response == null || response.isEmpty() ? null : response);
       if (c.status() != 200) {
         JsonNode error = parse(c.response());
         r.put("errorCode", error == null ? "HTTP" + c.status() : error.path("__type").asText("HTTP" + c.status()));
         if (error != null && error.hasNonNull("message")) r.put("errorMessage", cut(error.get("message").asText()));
       }
       r.put("requestID", c.requestId());
-      r.put("eventID", UUID.randomUUID().toString());
+      r.put("eventID", eventId());
       r.put("readOnly", READ_ONLY.contains(c.operation()) || c.operation().startsWith("Describe")
           || c.operation().startsWith("List") || c.operation().startsWith("Get"));
       resources(r, request, response);
@@ -250,8 +250,8 @@ public final class AuditLog implements Extension {
       r.putNull("responseElements");
       ObjectNode extra = r.putObject("additionalEventData");
       s.details().forEach(extra::put);
-      r.put("requestID", UUID.randomUUID().toString());
-      r.put("eventID", UUID.randomUUID().toString());
+      r.put("requestID", eventId());
+      r.put("eventID", eventId());
       r.put("readOnly", false);
       ArrayNode resources = r.putArray("resources");
       resources.addObject().put("accountId", settings.accountId()).put("type", "AWS::KMS::Key")
@@ -274,13 +274,14 @@ public final class AuditLog implements Extension {
   private void resources(ObjectNode r, JsonNode request, JsonNode response) {
     ArrayNode out = JSON.createArrayNode();
     java.util.LinkedHashSet<String> arns = new java.util.LinkedHashSet<>();
+    // Both are sanitised copies: member names in lowerCamelCase, strings cut (ids are far shorter).
     if (response != null) {
-      addArn(arns, response.path("KeyId").asText(null));
-      addArn(arns, response.path("KeyMetadata").path("Arn").asText(null));
-      addArn(arns, response.path("SourceKeyId").asText(null));
+      addArn(arns, response.path("keyId").asText(null));
+      addArn(arns, response.path("keyMetadata").path("arn").asText(null));
+      addArn(arns, response.path("sourceKeyId").asText(null));
     }
     if (request != null && arns.isEmpty()) {
-      for (String field : new String[] {"KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId"}) {
+      for (String field : new String[] {"keyId", "sourceKeyId", "destinationKeyId", "targetKeyId"}) {
         addArn(arns, request.path(field).isTextual() ? request.get(field).asText() : null);
       }
     }
@@ -294,6 +295,39 @@ public final class AuditLog implements Extension {
     if (keyIdOrArn == null || keyIdOrArn.length() > 256) return;
     if (keyIdOrArn.startsWith("arn:") && keyIdOrArn.contains(":key/")) arns.add(keyIdOrArn);
     else if (io.kmsregions.key.KeyArns.isKeyId(keyIdOrArn)) arns.add(settings.keyArn(settings.region(), keyIdOrArn));
+  }
+
+  /** Reads one member's value in place (the end of the whole body is checked separately). */
+  private static final com.fasterxml.jackson.databind.ObjectReader MEMBER_READER = io.kmsregions.api.Json.MAPPER.reader()
+      .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /**
+   * {@code sanitize(parse(body), false)} in one pass that never decodes a top-level secret member:
+   * the plaintext and ciphertext of every Encrypt and Decrypt are skipped by the parser instead of
+   * being read into strings and dropped (the writer's main cost in the profile). Null when the body
+   * is empty, not a JSON object, or not valid JSON (duplicate members and trailing tokens included,
+   * as {@link #parse} refuses them).
+   */
+  static JsonNode sanitized(byte[] body) {
+    if (body == null || body.length == 0) return null;
+    try (com.fasterxml.jackson.core.JsonParser p = io.kmsregions.api.Json.MAPPER.createParser(body)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) return null;
+      ObjectNode out = JSON.createObjectNode();
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        p.nextToken();
+        if (SECRET_FIELDS.contains(name.toLowerCase(Locale.ROOT))) {
+          p.skipChildren(); // a string is skipped unread by the next nextToken()
+          continue;
+        }
+        JsonNode value = MEMBER_READER.readTree(p);
+        out.set(lowerCamel(cut(name)), sanitize(value == null ? JSON.nullNode() : value, USER_MAPS.contains(name)));
+      }
+      if (p.nextToken() != null) return null; // trailing tokens: not a JSON object
+      return out;
+    } catch (IOException | RuntimeException e) {
+      return null; // not JSON: nothing to record of it
+    }
   }
 
   private static JsonNode parse(byte[] body) {
@@ -333,6 +367,14 @@ public final class AuditLog implements Extension {
     }
     if (n.isTextual()) return JSON.getNodeFactory().textNode(cut(n.asText()));
     return n;
+  }
+
+  /** A random version-4 UUID; unique, not secret, so not from SecureRandom (a lock per call). */
+  private static String eventId() {
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(high, low).toString();
   }
 
   private static String lowerCamel(String s) {

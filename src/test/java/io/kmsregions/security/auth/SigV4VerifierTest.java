@@ -178,6 +178,25 @@ class SigV4VerifierTest {
   }
 
   @Test
+  void amzDateIsParsedAsTheFormatterDoesAndOutOfRangeFieldsAreIncomplete() {
+    java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+    Random random = new Random(11);
+    for (int i = 0; i < 10_000; i++) {
+      java.time.LocalDateTime t = java.time.LocalDateTime.ofEpochSecond(random.nextLong(4_102_444_800L), 0,
+          java.time.ZoneOffset.UTC);
+      assertEquals(t.toInstant(java.time.ZoneOffset.UTC), SigV4Verifier.parseAmzDate(f.format(t)));
+    }
+    SigV4Verifier v = suiteVerifier();
+    for (String bad : new String[] {"20151330T123600Z", "20150832T123600Z", "20150830T253600Z", "20150830T126000Z",
+        "20150830T123661Z", "00000000T000000Z"}) {
+      SignedRequest r = suiteRequest("", new String[] {}, "", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+          + bad.substring(0, 8) + "/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=00");
+      r.headers().put("x-amz-date", List.of(bad));
+      assertType("IncompleteSignatureException", () -> v.verify(r, SUITE_TIME));
+    }
+  }
+
+  @Test
   void regionOutsideTheClusterIsRefused() {
     Credential c = new Credential(AKID, SECRET, "111122223333", "arn:aws:iam::111122223333:user/example");
     SigV4Verifier v = new SigV4Verifier(k -> c, "service", List.of("eu-west-1"), Duration.ofMinutes(15));
