@@ -6,10 +6,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kmsregions.KmsSettings;
 import io.kmsregions.security.auth.Caller;
+import com.typesafe.config.Config;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Iterator;
@@ -17,9 +22,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -42,13 +48,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The caller's thread only enqueues the raw request and response; one daemon thread per Region
  * shapes and writes the records, so the hot path pays no JSON work. Times are on the cluster clock,
- * like every date a key shows. A record is flushed to the file (not fsynced) once the queue is
- * empty; an abrupt kill may lose the last records.
+ * like every date a key shows. Records reach the file (not fsynced) in batches, at most
+ * {@code kms.audit.flush-interval} after they were made; an abrupt kill may lose the last ones.
+ * The file is rotated at {@code kms.audit.max-file-size}, keeping {@code kms.audit.max-files} old
+ * ones ({@code audit.jsonl.1} the newest), so a load test cannot fill the disk.
  */
 public final class AuditLog implements Extension {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
   static final int MAX_STRING = 512;
   static final int MAX_PARSED_BODY = 64 * 1024;
+  /** Records waiting for the writer beyond which new ones are dropped (and counted). */
+  static final int MAX_QUEUED = 200_000;
   /** Request and response members that CloudTrail never records (case-insensitive). */
   public static final Set<String> SECRET_FIELDS = Set.of("plaintext", "ciphertextblob", "sourceciphertextblob",
       "message", "signature", "mac", "granttokens", "granttoken", "privatekeyplaintext", "privatekeyciphertextblob",
@@ -72,9 +82,11 @@ public final class AuditLog implements Extension {
   public static final ExtensionId<AuditLog> ID = new ExtensionId<>() {
     @Override
     public AuditLog createExtension(ActorSystem<?> system) {
-      AuditLog audit = new AuditLog(KmsSettings.from(system.settings().config()),
-          Path.of(system.settings().config().getString("pekko.persistence.journal.leveldb.dir")).getParent()
-              .resolve(FILE_NAME));
+      Config config = system.settings().config();
+      AuditLog audit = new AuditLog(KmsSettings.from(config),
+          Path.of(config.getString("pekko.persistence.journal.leveldb.dir")).getParent().resolve(FILE_NAME),
+          config.getDuration("kms.audit.flush-interval"), config.getBytes("kms.audit.max-file-size"),
+          config.getInt("kms.audit.max-files"));
       system.getWhenTerminated().thenRun(audit::close);
       return audit;
     }
@@ -98,13 +110,32 @@ public final class AuditLog implements Extension {
 
   private final KmsSettings settings;
   private final Path file;
-  private final BlockingQueue<Entry> queue = new LinkedBlockingQueue<>(200_000);
+  private final Duration flushInterval;
+  private final long maxFileBytes;
+  private final int maxFiles;
+  // Lock-free and never signalled: a request pays one CAS, not a lock and a wake-up of the writer.
+  private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong enqueued = new AtomicLong();
+  /** Records enqueued so far that are written and flushed to the file (or failed). */
+  private final AtomicLong flushed = new AtomicLong();
   private final Thread writer;
   private volatile boolean closed;
 
-  AuditLog(KmsSettings settings, Path file) {
+  /**
+   * @param flushInterval how long a written record may wait in the buffer before it reaches the
+   *     file ({@code kms.audit.flush-interval}); the writer sleeps this long when the queue is empty
+   * @param maxFileBytes the size past which {@code audit.jsonl} is renamed {@code audit.jsonl.1}
+   *     (older ones shifting to {@code .2}, …) and a new file begun ({@code kms.audit.max-file-size})
+   * @param maxFiles how many renamed files are kept besides the current one ({@code kms.audit.max-files})
+   */
+  AuditLog(KmsSettings settings, Path file, Duration flushInterval, long maxFileBytes, int maxFiles) {
     this.settings = settings;
     this.file = file;
+    this.flushInterval = flushInterval;
+    this.maxFileBytes = maxFileBytes;
+    this.maxFiles = maxFiles;
     this.writer = new Thread(this::run, "kms-audit-" + settings.region());
     writer.setDaemon(true);
     writer.start();
@@ -137,32 +168,34 @@ public final class AuditLog implements Extension {
   private void enqueue(Entry e) {
     if (closed) return;
     // Never block a request on the audit trail: a full queue (the writer stalled) drops, loudly.
-    if (queue.offer(e)) {
-      enqueued.incrementAndGet();
-    } else if (dropped.getAndIncrement() % 10_000 == 0) {
-      log.error("The audit log of {} is not keeping up: {} records dropped", settings.region(), dropped.get());
+    if (queued.incrementAndGet() > MAX_QUEUED) {
+      queued.decrementAndGet();
+      if (dropped.getAndIncrement() % 10_000 == 0) {
+        log.error("The audit log of {} is not keeping up: {} records dropped", settings.region(), dropped.get());
+      }
+      return;
     }
+    queue.offer(e);
+    enqueued.incrementAndGet();
   }
 
-  /** Waits (at most {@code millis}) until every record enqueued so far is written. */
+  /** Waits (at most {@code millis}) until every record enqueued so far is written and flushed to the file. */
   public boolean flush(long millis) throws InterruptedException {
     long deadline = System.currentTimeMillis() + millis;
     long target = enqueued.get();
-    while (written.get() < target) {
+    while (flushed.get() < target) {
       if (System.currentTimeMillis() > deadline) return false;
-      Thread.sleep(5);
+      LockSupport.unpark(writer); // no need to wait out the flush interval
+      Thread.sleep(2);
     }
     return true;
   }
-
-  private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong enqueued = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
 
   void close() {
     if (closed) return;
     closed = true;
     queue.offer(new Stop());
+    LockSupport.unpark(writer);
     try {
       writer.join(5000);
     } catch (InterruptedException e) {
@@ -170,31 +203,54 @@ public final class AuditLog implements Extension {
     }
   }
 
+  /**
+   * The writer: every flush interval (or when woken by {@link #flush}/{@link #close}) it writes
+   * whatever is queued and flushes once, so under load a write system call carries many records.
+   */
   private void run() {
-    java.io.OutputStream out = null;
+    OutputStream out = null;
+    long bytes = 0;
+    long done = 0;
     try {
       while (true) {
-        Entry e = queue.poll(1, TimeUnit.SECONDS);
-        if (e == null) continue;
+        Entry e = queue.poll();
+        if (e == null) {
+          if (out != null) {
+            try {
+              out.flush();
+            } catch (IOException failure) {
+              log.error("Cannot flush the audit log of {}: {}", settings.region(), failure.toString());
+            }
+          }
+          flushed.set(done);
+          LockSupport.parkNanos(flushInterval.toNanos());
+          continue;
+        }
+        queued.decrementAndGet();
         if (e instanceof Stop) break;
         try {
           if (out == null) {
             Files.createDirectories(file.getParent());
-            out = new java.io.BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
+            out = new BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND), 64 * 1024);
+            bytes = Files.size(file);
           }
-          out.write(JSON.writeValueAsBytes(record(e)));
+          byte[] line = JSON.writeValueAsBytes(record(e));
+          out.write(line);
           out.write('\n');
-          if (queue.isEmpty()) out.flush();
+          bytes += line.length + 1;
+          if (bytes > maxFileBytes) {
+            out.close();
+            out = null;
+            rotate();
+          }
         } catch (IOException | RuntimeException failure) {
           // One bad record never stops the trail; the next one tries again.
           log.error("Cannot write an audit record of {}: {}", settings.region(), failure.toString());
         } finally {
-          written.incrementAndGet();
+          done++;
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     } finally {
       if (out != null) {
         try {
@@ -203,7 +259,22 @@ public final class AuditLog implements Extension {
           log.error("Cannot close the audit log {}: {}", file, e.toString());
         }
       }
+      flushed.set(done);
     }
+  }
+
+  /** audit.jsonl becomes audit.jsonl.1, .1 becomes .2, …; the oldest past {@code maxFiles} is deleted. */
+  private void rotate() throws IOException {
+    Files.deleteIfExists(rotated(maxFiles));
+    for (int i = maxFiles - 1; i >= 1; i--) {
+      if (Files.exists(rotated(i))) Files.move(rotated(i), rotated(i + 1), StandardCopyOption.REPLACE_EXISTING);
+    }
+    if (maxFiles >= 1) Files.move(file, rotated(1), StandardCopyOption.REPLACE_EXISTING);
+    else Files.deleteIfExists(file);
+  }
+
+  private Path rotated(int n) {
+    return file.resolveSibling(file.getFileName() + "." + n);
   }
 
   private ObjectNode record(Entry e) {
