@@ -238,7 +238,7 @@ final class ApiContext {
 
   static JsonNode readTree(byte[] body) {
     try {
-      return Json.MAPPER.readTree(body);
+      return Json.tree(body);
     } catch (java.io.IOException e) {
       return Json.MAPPER.createObjectNode();
     }

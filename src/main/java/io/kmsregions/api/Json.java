@@ -64,7 +64,7 @@ public final class Json {
   public static <T> T read(byte[] body, Class<T> type) {
     try {
       if (body.length == 0) return MAPPER.readValue("{}", type);
-      JsonNode tree = MAPPER.readTree(body);
+      JsonNode tree = tree(body);
       if (tree == null || !tree.isObject()) {
         throw new KmsException(KmsError.serialization("The request body must be a JSON object."));
       }
@@ -81,6 +81,26 @@ public final class Json {
     } catch (IOException e) {
       throw new KmsException(KmsError.serialization("Unreadable request body."));
     }
+  }
+
+  /** The last body this thread parsed, and its tree (never modified: callers only read trees). */
+  private record Parsed(byte[] body, JsonNode tree) {}
+
+  private static final ThreadLocal<Parsed> LAST_PARSED = new ThreadLocal<>();
+
+  /**
+   * {@code MAPPER.readTree(body)}, parsed once per request: authorisation reads the request's tree
+   * and then the operation reads its record from the same body, usually on the same thread; the
+   * second look finds the tree of that very array (by identity) instead of parsing it again.
+   *
+   * @throws IOException when the body is not JSON (never remembered: every caller sees the failure)
+   */
+  static JsonNode tree(byte[] body) throws IOException {
+    Parsed last = LAST_PARSED.get();
+    if (last != null && last.body() == body) return last.tree();
+    JsonNode tree = MAPPER.readTree(body);
+    LAST_PARSED.set(new Parsed(body, tree));
+    return tree;
   }
 
   public static byte[] bytes(Object value) {
