@@ -75,6 +75,11 @@ public final class SigV4Signer {
         + String.join(";", names) + ", Signature=" + signature;
   }
 
+  /** The SigV4 signing key: HMAC-SHA256 chain {@code "AWS4"+secret → date → region → service → "aws4_request"}. */
+  public static byte[] signingKey(String secret, String date, String region, String service) {
+    return SigV4Verifier.signingKey(secret, date, region, service);
+  }
+
   @Override
   public String toString() {
     return "SigV4Signer[" + accessKeyId + ", " + region + ", " + service + "]"; // never the secret
