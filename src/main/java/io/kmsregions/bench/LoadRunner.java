@@ -19,9 +19,11 @@ import org.HdrHistogram.Histogram;
  * many keys the load spreads over them) for the warm-up and then the measured window.
  *
  * <p>Closed loop by default: a worker sends its next request when the previous answer arrives.
- * With a rate (open loop), worker i sends on a fixed schedule of {@code rate / concurrency}
- * requests per second and a request's latency counts from its scheduled time, so a stall is
- * charged to every request that should have been sent during it (no coordinated omission).
+ * With a rate (open loop), request k is scheduled at {@code k / rate} and its latency counts from
+ * its scheduled time, so a stall is charged to every request that should have been sent during it
+ * (no coordinated omission). The raw client runs the open loop on one thread over
+ * {@code concurrency} connections ({@link OpenLoopSelector}); the jdk client gives worker i its own
+ * fixed schedule of {@code rate / concurrency} requests per second.
  *
  * <p>Only requests that start and end inside the measured window count. The load generator's own
  * CPU time is measured too: each worker's thread CPU time from its first measured request to its
@@ -51,13 +53,23 @@ public final class LoadRunner {
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
     long measureStart = start + (long) (s.warmupSeconds() * 1e9);
     long end = measureStart + (long) (s.durationSeconds() * 1e9);
-    Worker[] workers = new Worker[n];
+    // The raw client's open loop runs on one thread (OpenLoopSelector: its CPU per request is a
+    // fraction of a thread per connection's); the jdk client and every closed loop use workers.
+    OpenLoopSelector loop = s.rate() > 0 && transport instanceof RawTransport
+        ? new OpenLoopSelector(endpoint, calls, n, s.rate(), start, measureStart, end) : null;
+    Worker[] workers = new Worker[loop != null ? 0 : n];
     List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < workers.length; i++) {
       workers[i] = new Worker(i, transport.connect(endpoint), calls, s, n, start, measureStart, end);
       Thread t = new Thread(workers[i], "bench-worker-" + i);
       t.setDaemon(true);
       threads.add(t);
+    }
+    Thread loopThread = null;
+    if (loop != null) {
+      loopThread = new Thread(loop, "bench-open-loop");
+      loopThread.setDaemon(true);
+      loopThread.start();
     }
     threads.forEach(Thread::start);
     sleepUntil(measureStart);
@@ -72,7 +84,8 @@ public final class LoadRunner {
     long watched1 = watchedTicks();
     long own1 = processCpu();
     long[] stat1 = procStat();
-    for (int i = 0; i < n; i++) {
+    if (loopThread != null) loopThread.join(TimeUnit.SECONDS.toMillis(45)); // it gives up on answers after 30 s
+    for (int i = 0; i < workers.length; i++) {
       threads.get(i).join(TimeUnit.SECONDS.toMillis(30));
       if (threads.get(i).isAlive()) {
         workers[i].connection.close(); // unblocks a read the server never answers
@@ -88,6 +101,13 @@ public final class LoadRunner {
       h.add(w.histogram);
       completed += w.completed;
       w.errors.forEach((k, v) -> errors.merge(k, v, Long::sum));
+    }
+    if (loop != null) {
+      if (loopThread.isAlive()) errors.merge("open loop did not finish", 1L, Long::sum);
+      workerCpu += loop.cpuNanos;
+      h.add(loop.histogram);
+      completed += loop.completed;
+      loop.errors.forEach((k, v) -> errors.merge(k, v, Long::sum));
     }
     double busy = Double.NaN;
     if (stat0 != null && stat1 != null && stat1[0] > stat0[0]) {
