@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import io.kmsregions.lab.FaultInjector;
 import io.kmsregions.lab.StatusTable;
 import io.kmsregions.region.RegionSpec;
+import io.kmsregions.testkit.Cli;
 import io.kmsregions.testkit.TestCluster;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -150,6 +151,26 @@ class ClockFaultTest {
     assertEquals(2.5, clock(US).path("scale").asDouble());
     faults.resetClock(US);
     assertEquals(1.0, clock(US).path("scale").asDouble());
+  }
+
+  @Test
+  @Order(4)
+  void theCommandLineSetsAndResetsARegionsClock() throws Exception {
+    Path regions = dir.resolve("regions");
+    java.nio.file.Files.createDirectories(regions);
+    for (RegionSpec s : cluster.specs()) java.nio.file.Files.writeString(regions.resolve(s.name() + ".conf"), s.toFileText());
+    String[] set = Cli.run("fault", "clock", EU, "--scale", "604800", "--regions", regions.toString());
+    assertEquals("0", set[0], set[1]);
+    assertEquals(604_800.0, clock(EU).path("scale").asDouble());
+    for (String bad : List.of("0", "-3", "NaN", "Infinity")) {
+      String[] r = Cli.run("fault", "clock", EU, "--scale", bad, "--regions", regions.toString());
+      assertEquals("1", r[0], bad + ": " + r[1]);
+      assertTrue(r[1].contains("--scale must be a number > 0"), bad + ": " + r[1]);
+      assertEquals(604_800.0, clock(EU).path("scale").asDouble(), "unchanged after --scale " + bad);
+    }
+    String[] reset = Cli.run("fault", "clock", EU, "--reset", "--regions", regions.toString());
+    assertEquals("0", reset[0], reset[1]);
+    assertEquals(1.0, clock(EU).path("scale").asDouble());
   }
 
   private static JsonNode clock(String region) {
