@@ -318,6 +318,10 @@ public final class LabRunner {
             JSON.createObjectNode().put("primaryRegion", s.text("primaryRegion")));
         case "rotateKeyOnDemand" -> control("RotateKeyOnDemand", s.text("region"), keyIds.get(s.text("key")),
             JSON.createObjectNode().put("KeyId", keyIds.get(s.text("key"))), JSON.createObjectNode());
+        case "scheduleKeyDeletion" -> control("ScheduleKeyDeletion", s.text("region"), keyIds.get(s.text("key")),
+            JSON.createObjectNode().put("KeyId", keyIds.get(s.text("key")))
+                .put("PendingWindowInDays", Scenario.pendingWindowInDays(s)),
+            JSON.createObjectNode().put("pendingWindowInDays", Scenario.pendingWindowInDays(s)));
         case "forcePromote" -> forcePromote(s.text("region"), keyIds.get(s.text("key")));
         case "sleep" -> Thread.sleep(Scenario.duration(s.args(), "sleep").toMillis());
         default -> throw new IllegalArgumentException("unknown action " + s.action());

@@ -79,7 +79,7 @@ public record Scenario(
   /**
    * One step of the schedule or the set-up: {@code action} is crash, stop, restart, pause, resume,
    * partition, heal, latency, clock, replicateKey, updatePrimaryRegion, rotateKeyOnDemand,
-   * forcePromote, or sleep; {@code args} its arguments as written. {@code clock: {region, scale}}
+   * scheduleKeyDeletion, forcePromote, or sleep; {@code args} its arguments as written. {@code clock: {region, scale}}
    * runs that Region's clock {@code scale} times its configured speed; {@code scale: 1} (or
    * {@code heal: all}) ends it.
    *
@@ -106,7 +106,7 @@ public record Scenario(
   }
 
   static final Set<String> ACTIONS = Set.of("crash", "stop", "restart", "pause", "resume", "partition", "heal", "latency",
-      "clock", "replicateKey", "updatePrimaryRegion", "rotateKeyOnDemand", "forcePromote", "sleep");
+      "clock", "replicateKey", "updatePrimaryRegion", "rotateKeyOnDemand", "scheduleKeyDeletion", "forcePromote", "sleep");
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -267,6 +267,12 @@ public record Scenario(
         region(s.text("region"), regions);
         region(s.text("primaryRegion"), regions);
       }
+      case "scheduleKeyDeletion" -> {
+        allowOnly(s.args(), "scheduleKeyDeletion", Set.of("key", "region", "pendingWindowInDays"));
+        key(s.text("key"), keys);
+        region(s.text("region"), regions);
+        pendingWindowInDays(s);
+      }
       case "rotateKeyOnDemand", "forcePromote" -> {
         key(s.text("key"), keys);
         region(s.text("region"), regions);
@@ -288,6 +294,17 @@ public record Scenario(
           + ": " + s);
     }
     return v.asDouble();
+  }
+
+  /** The deletion window of a {@code scheduleKeyDeletion} step: whole days, 7 to 30 as in AWS; default 30. */
+  public static int pendingWindowInDays(Step s) {
+    JsonNode v = s.args().get("pendingWindowInDays");
+    if (v == null || v.isNull()) return 30;
+    if (!v.isIntegralNumber() || v.asInt() < 7 || v.asInt() > 30) {
+      throw new IllegalArgumentException("scheduleKeyDeletion.pendingWindowInDays must be a whole number of days from 7 to 30, not "
+          + v + ": " + s);
+    }
+    return v.asInt();
   }
 
   private static void key(String k, List<String> keys) {

@@ -34,9 +34,9 @@ class ScenarioTest {
   }
 
   @Test
-  void sixScenariosShip() throws Exception {
+  void sevenScenariosShip() throws Exception {
     List<String> names = shipped().map(p -> p.getFileName().toString()).toList();
-    assertEquals(List.of("force-promote.yaml", "handover-partitioned.yaml", "primary-crash.yaml",
+    assertEquals(List.of("clock-skew.yaml", "force-promote.yaml", "handover-partitioned.yaml", "primary-crash.yaml",
         "replicate-crash.yaml", "rolling-restart.yaml", "rotation-partitioned.yaml"), names);
   }
 
@@ -93,6 +93,25 @@ class ScenarioTest {
     assertEquals(0.5, Scenario.clockScale(clock.get(2)));
     assertEquals(List.of("crash", "clock", "restart", "clock", "clock"),
         s.schedule().stream().map(Scenario.Step::action).toList(), "in time order");
+  }
+
+  @Test
+  void scheduleKeyDeletionStepsAndTheirWindow() throws Exception {
+    Scenario s = parse(VALID.replace("{ at: 5s, restart: us-east-1 }", "{ at: 5s, restart: us-east-1 }, "
+        + "{ at: 6s, scheduleKeyDeletion: { key: k, region: eu-west-1, pendingWindowInDays: 7 } }, "
+        + "{ at: 7s, scheduleKeyDeletion: { key: k, region: us-east-1 } }"));
+    List<Scenario.Step> d = s.schedule().stream().filter(x -> x.action().equals("scheduleKeyDeletion")).toList();
+    assertEquals(7, Scenario.pendingWindowInDays(d.get(0)));
+    assertEquals(30, Scenario.pendingWindowInDays(d.get(1)), "AWS's default");
+    String step = "{ at: 5s, restart: us-east-1 }, { at: 6s, scheduleKeyDeletion: %s }";
+    for (String bad : List.of("{ key: k, region: eu-west-1, pendingWindowInDays: 6 }",
+        "{ key: k, region: eu-west-1, pendingWindowInDays: 31 }", "{ key: k, region: eu-west-1, pendingWindowInDays: 7.5 }",
+        "{ key: k, region: eu-west-1, pendingWindowInDays: seven }")) {
+      assertMistake(VALID.replace("{ at: 5s, restart: us-east-1 }", String.format(step, bad)),
+          "scheduleKeyDeletion.pendingWindowInDays must be a whole number of days from 7 to 30");
+    }
+    assertMistake(VALID.replace("{ at: 5s, restart: us-east-1 }", String.format(step, "{ key: nope, region: eu-west-1 }")),
+        "unknown key nope");
   }
 
   @Test

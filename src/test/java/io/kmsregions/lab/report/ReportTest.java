@@ -113,6 +113,23 @@ class ReportTest {
   }
 
   @Test
+  void aReplicaDeletedDuringAClockWindowLeavesTheViewsThatMustAgree() {
+    HistoryBuilder b = HistoryBuilder.clean();
+    // After the clean history's crash window (and AP's recovery at 7 s).
+    b.fault(7500, "clock", "w9", "open", Map.of("region", EU, "scale", 604800), EU);
+    b.keyState(7600, EU, KEY, "PendingDeletion", "REPLICA", US, 1, 3, US, EU, AP);
+    b.keyState(8000, EU, KEY, "Deleted", null, null, 1, 3);
+    b.fault(8500, "clock", "w9", "close", EU);
+    // The primary and the other replica drop eu-west-1 from the member list a little later.
+    b.keyState(9000, US, KEY, "Enabled", "PRIMARY", US, 1, 3, US, AP);
+    b.keyState(9100, AP, KEY, "Enabled", "REPLICA", US, 1, 3, US, AP);
+    FaultTiming clock = FaultTiming.compute(b.build()).stream()
+        .filter(t -> t.window().kind().equals("clock")).findFirst().orElseThrow();
+    assertNull(clock.detectMs(), "nothing to detect: the Region stays reachable");
+    assertEquals(600L, clock.convergeMs(), "converged once the remaining members agree: " + clock.convergeNote());
+  }
+
+  @Test
   void faultTimingsMeasureDetectionAndConvergence() {
     HistoryBuilder b = HistoryBuilder.clean();
     // A handover that completes 1.5 s after a heal: the key is Updating until then.
