@@ -37,6 +37,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   POST /faults/partition            {"peer":"eu-west-1","direction":"both|outbound|inbound"}
  *   POST /faults/heal                 {"peer":"eu-west-1"} or {} for every peer
  *   POST /faults/latency              {"peer":"eu-west-1","delayMs":100,"jitterMs":10,"lossPercent":1}
+ *   POST /faults/clock                {"scale":86400}: this node's clock runs 86400 times its
+ *                                     configured speed (kms.clock.time-scale); {"scale":1} or
+ *                                     {"reset":true} restores it, as does a heal of everything
  *   POST /keys/force-promote          {"keyId":"mrk-…"}  (DESIGN.md, failure model; beyond AWS)
  *   GET  /cloudhsm                    the simulated CloudHSM clusters and their HSMs
  *   POST /cloudhsm/hsms               {"clusterId":"cluster-…","availabilityZone":"c"}: adds an HSM
@@ -81,6 +84,10 @@ public final class AdminServer extends AllDirectives {
                     required(b, "peer"), Faults.Direction.valueOf(b.path("direction").asText("both")))))),
                 path("heal", () -> completeWithFuture(guard(body, b -> faults.heal(
                     b.hasNonNull("peer") ? b.get("peer").asText() : null)))),
+                path("clock", () -> completeWithFuture(guard(body, b -> {
+                  faults.setClock(clockFactor(b));
+                  return CompletableFuture.completedFuture(null);
+                }))),
                 path("latency", () -> completeWithFuture(guard(body, b -> {
                   faults.shape(required(b, "peer"), new LinkShaper.Shape(b.path("delayMs").asLong(0),
                       b.path("jitterMs").asLong(0), b.path("lossPercent").asDouble(0)));
@@ -142,6 +149,25 @@ public final class AdminServer extends AllDirectives {
   private static String required(JsonNode b, String field) {
     if (!b.hasNonNull(field) || !b.get(field).isTextual()) throw new IllegalArgumentException("missing \"" + field + "\"");
     return b.get(field).asText();
+  }
+
+  /**
+   * The clock fault's factor from {@code {"scale": X}} (a JSON number, finite, &gt; 0) or
+   * {@code {"reset": true}} (1); anything else is refused before the clock changes.
+   */
+  static double clockFactor(JsonNode b) {
+    boolean reset = b.path("reset").asBoolean(false);
+    if (b.has("reset") && !b.get("reset").isBoolean()) throw new IllegalArgumentException("\"reset\" must be true or false");
+    JsonNode scale = b.get("scale");
+    if (reset) {
+      if (scale != null) throw new IllegalArgumentException("give \"scale\" or \"reset\": true, not both");
+      return 1.0;
+    }
+    if (scale == null || scale.isNull()) throw new IllegalArgumentException("missing \"scale\" (a number > 0; 1 restores the configured speed)");
+    if (!scale.isNumber()) throw new IllegalArgumentException("\"scale\" must be a number > 0, not " + scale);
+    double x = scale.asDouble();
+    if (!io.kmsregions.ClusterClock.validScale(x)) throw new IllegalArgumentException("\"scale\" must be a number > 0, not " + scale);
+    return x;
   }
 
   private CompletionStage<HttpResponse> forcePromote(String body) {

@@ -109,6 +109,9 @@ public final class AuditLog implements Extension {
   private record Stop() implements Entry {}
 
   private final KmsSettings settings;
+  // The node's own clock once the node hands it over (useClock): the extension builds its settings
+  // from the configuration, whose clock would not see the laboratory's clock fault.
+  private volatile io.kmsregions.ClusterClock clock;
   private final Path file;
   private final Duration flushInterval;
   private final long maxFileBytes;
@@ -132,6 +135,7 @@ public final class AuditLog implements Extension {
    */
   AuditLog(KmsSettings settings, Path file, Duration flushInterval, long maxFileBytes, int maxFiles) {
     this.settings = settings;
+    this.clock = settings.clock();
     this.file = file;
     this.flushInterval = flushInterval;
     this.maxFileBytes = maxFileBytes;
@@ -139,6 +143,11 @@ public final class AuditLog implements Extension {
     this.writer = new Thread(this::run, "kms-audit-" + settings.region());
     writer.setDaemon(true);
     writer.start();
+  }
+
+  /** Dates the records on {@code nodeClock}, the clock the node's keys use (called at node start). */
+  public void useClock(io.kmsregions.ClusterClock nodeClock) {
+    this.clock = nodeClock;
   }
 
   /** Where this Region's audit log is. */
@@ -152,7 +161,7 @@ public final class AuditLog implements Extension {
    */
   public void apiCall(String operation, String requestId, Caller caller, byte[] request, int status, byte[] response) {
     if (caller == null) return;
-    enqueue(new ApiCall(settings.clock().now(), operation, requestId, caller, request, status, response));
+    enqueue(new ApiCall(clock.now(), operation, requestId, caller, request, status, response));
   }
 
   /**
@@ -162,7 +171,7 @@ public final class AuditLog implements Extension {
    * SynchronizeMultiRegionKey (shared properties or member list applied here).
    */
   public void serviceEvent(String eventName, String keyId, Map<String, String> details) {
-    enqueue(new ServiceEvent(settings.clock().now(), eventName, keyId, details));
+    enqueue(new ServiceEvent(clock.now(), eventName, keyId, details));
   }
 
   private void enqueue(Entry e) {

@@ -26,7 +26,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "fault", mixinStandardHelpOptions = true,
     description = "Inject a fault into a running cluster (started with `up`, or `node --faults`).",
     subcommands = {FaultCommand.Crash.class, FaultCommand.Restart.class, FaultCommand.Pause.class,
-        FaultCommand.Resume.class, FaultCommand.Partition.class, FaultCommand.Heal.class, FaultCommand.Latency.class})
+        FaultCommand.Resume.class, FaultCommand.Partition.class, FaultCommand.Heal.class, FaultCommand.Latency.class,
+        FaultCommand.Clock.class})
 final class FaultCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -154,7 +155,8 @@ final class FaultCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "heal", description = "End partitions and latency between two Regions, or everywhere without arguments.")
+  @Command(name = "heal", description = "End partitions and latency between two Regions, or every fault "
+      + "(clock speeds included) everywhere without arguments.")
   static final class Heal extends Action {
     @Parameters(arity = "0..2") List<String> regions;
 
@@ -169,6 +171,37 @@ final class FaultCommand implements Callable<Integer> {
       } else {
         throw new IllegalArgumentException("name two Regions, or none to heal everything");
       }
+    }
+  }
+
+  @Command(name = "clock", description = "Run a Region's cluster clock faster (or slower) than configured: "
+      + "its deletion windows, rotations and imported material's expiry follow; other Regions keep their speed.")
+  static final class Clock extends Action {
+    @Parameters(index = "0", description = "The Region.")
+    String region;
+
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    Speed speed;
+
+    static final class Speed {
+      @Option(names = "--scale", required = true,
+          description = "Times the configured speed (kms.clock.time-scale), > 0; 86400 makes a day pass per second.")
+      Double scale;
+
+      @Option(names = "--reset", required = true, description = "Back to the configured speed (as `fault heal` does).")
+      boolean reset;
+    }
+
+    @Override
+    void run() throws IOException {
+      if (!speed.reset && !io.kmsregions.ClusterClock.validScale(speed.scale)) {
+        throw new IllegalArgumentException("--scale must be a number > 0, not " + speed.scale);
+      }
+      FaultInjector f = parent.injector();
+      JsonNode answer = speed.reset ? f.resetClock(region) : f.clock(region, speed.scale);
+      JsonNode c = answer.path("clock");
+      System.out.println(region + ": clock x" + c.path("scale").asDouble() + " of the configured "
+          + c.path("configuredScale").asDouble() + " (simulated ms per wall ms now: " + c.path("effectiveScale").asDouble() + ")");
     }
   }
 

@@ -1374,11 +1374,11 @@ public final class KeyEntity
 
   /**
    * Starts the timers of the cluster clock this key needs now: the end of its deletion window,
-   * its next automatic rotation. Capped at a day (Pekko's scheduler cannot wait ~250 days); a
-   * timer that fires early re-arms itself.
+   * its next automatic rotation. Capped at the clock's max-timer-delay (a day; a second on a node
+   * whose clock speed may change, so a sped-up clock is noticed); a timer that fires early re-arms.
    */
   private void armTimers(Key k) {
-    Duration cap = Duration.ofDays(1);
+    Duration cap = settings.clock().maxTimerDelay();
     if (k.keyState() == KeyState.PendingDeletion && k.deletionDate() > 0) {
       Duration d = settings.clock().realDelayUntil(k.deletionDate());
       timers.startSingleTimer("deletion", Due.DELETION, d.compareTo(cap) > 0 ? cap : d);

@@ -15,8 +15,8 @@ import java.util.List;
 /**
  * Every fault and operator action of the laboratory, on a running cluster (issue 5): process
  * faults through {@link RegionProcesses} (crash = {@code kill -9}, pause = {@code SIGSTOP}),
- * network faults through each node's admin endpoint (Artery blackhole, link shaper), and the
- * forced promotion of DESIGN.md.
+ * network faults and the clock fault through each node's admin endpoint (Artery blackhole, link
+ * shaper, the node's clock speed), and the forced promotion of DESIGN.md.
  *
  * <p>Without a {@link RegionProcesses} (nodes started by hand), crash, pause and resume signal
  * the pid that the node's admin endpoint reports (same machine only) and restart is refused.
@@ -122,7 +122,10 @@ public final class FaultInjector {
     return silent;
   }
 
-  /** Ends every partition and all shaping, on every node that answers; returns the Regions that did not. */
+  /**
+   * Ends every partition and all shaping, and restores every clock's speed, on every node that
+   * answers; returns the Regions that did not.
+   */
   public List<String> healAll() {
     List<String> failed = new java.util.ArrayList<>();
     for (RegionSpec s : specs) {
@@ -150,6 +153,27 @@ public final class FaultInjector {
       toA.put("delayMs", delayMs).put("jitterMs", jitterMs).put("lossPercent", lossPercent);
       admin(a, "/faults/latency", toA);
     }
+  }
+
+  /**
+   * The clock fault: {@code region}'s clock runs {@code scale} times its configured speed from now
+   * on (simulated time stays continuous); 1 restores the configured speed.
+   *
+   * @return the node's faults in force afterwards
+   * @throws IllegalStateException when the node refuses (a scale that is not a number &gt; 0, a
+   *     node without fault support)
+   */
+  public JsonNode clock(String region, double scale) throws IOException {
+    spec(region);
+    ObjectNode b = JSON.createObjectNode();
+    b.put("scale", scale);
+    return admin(region, "/faults/clock", b);
+  }
+
+  /** Restores {@code region}'s clock to its configured speed. */
+  public JsonNode resetClock(String region) throws IOException {
+    spec(region);
+    return admin(region, "/faults/clock", JSON.createObjectNode().put("reset", true));
   }
 
   /** Forces {@code region}'s replica of {@code keyId} to become primary; answers its new status. */

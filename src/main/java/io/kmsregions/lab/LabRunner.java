@@ -261,6 +261,8 @@ public final class LabRunner {
         case "restart" -> {
           faults.restart(s.text("region"));
           close(List.of("crash", "stop"), List.of(s.text("region")), "restart", false);
+          // A restarted node starts healed: its clock runs at the configured speed again.
+          close(List.of("clock"), List.of(s.text("region")), "restart", false);
         }
         case "resume" -> {
           faults.resume(s.text("region"));
@@ -286,9 +288,22 @@ public final class LabRunner {
             throw e;
           }
         }
+        case "clock" -> {
+          String region = s.text("region");
+          double scale = Scenario.clockScale(s);
+          // A new speed ends the window of the previous one in that Region; 1 opens none.
+          close(List.of("clock"), List.of(region), "clock", false);
+          String id = scale == 1.0 ? null : open("clock", List.of(region), s.args());
+          try {
+            faults.clock(region, scale);
+          } catch (IOException | RuntimeException e) {
+            if (id != null) abandon(id);
+            throw e;
+          }
+        }
         case "heal" -> {
           if (s.args().isTextual()) {
-            faults.healAll();
+            faults.healAll(); // clocks included
             closeNetwork(null, null);
           } else {
             faults.heal(s.text("a"), s.text("b"));
@@ -303,6 +318,10 @@ public final class LabRunner {
             JSON.createObjectNode().put("primaryRegion", s.text("primaryRegion")));
         case "rotateKeyOnDemand" -> control("RotateKeyOnDemand", s.text("region"), keyIds.get(s.text("key")),
             JSON.createObjectNode().put("KeyId", keyIds.get(s.text("key"))), JSON.createObjectNode());
+        case "scheduleKeyDeletion" -> control("ScheduleKeyDeletion", s.text("region"), keyIds.get(s.text("key")),
+            JSON.createObjectNode().put("KeyId", keyIds.get(s.text("key")))
+                .put("PendingWindowInDays", Scenario.pendingWindowInDays(s)),
+            JSON.createObjectNode().put("pendingWindowInDays", Scenario.pendingWindowInDays(s)));
         case "forcePromote" -> forcePromote(s.text("region"), keyIds.get(s.text("key")));
         case "sleep" -> Thread.sleep(Scenario.duration(s.args(), "sleep").toMillis());
         default -> throw new IllegalArgumentException("unknown action " + s.action());
@@ -396,12 +415,15 @@ public final class LabRunner {
     }
   }
 
+  /** Closes the partition and latency windows between {@code a} and {@code b}; with {@code a} null every one, clock windows too. */
   private void closeNetwork(String a, String b) {
     synchronized (openWindows) {
       for (var it = openWindows.values().iterator(); it.hasNext(); ) {
         OpenWindow w = it.next();
         boolean network = w.action().equals("partition") || w.action().equals("latency");
-        if (network && (a == null || Set.copyOf(w.regions()).equals(Set.of(a, b)))) {
+        // Healing everything (a == null) also restores every clock's speed.
+        boolean clock = a == null && w.action().equals("clock");
+        if (clock || network && (a == null || Set.copyOf(w.regions()).equals(Set.of(a, b)))) {
           it.remove();
           closeRecord(w, "heal", false);
         }
@@ -430,6 +452,7 @@ public final class LabRunner {
         switch (w.action()) {
           case "crash", "stop" -> faults.restart(w.regions().get(0));
           case "pause" -> faults.resume(w.regions().get(0));
+          case "clock" -> faults.resetClock(w.regions().get(0));
           default -> faults.heal(w.regions().get(0), w.regions().get(1));
         }
       } catch (IOException | IllegalStateException | IllegalArgumentException e) {

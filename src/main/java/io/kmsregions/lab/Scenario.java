@@ -78,8 +78,10 @@ public record Scenario(
 
   /**
    * One step of the schedule or the set-up: {@code action} is crash, stop, restart, pause, resume,
-   * partition, heal, latency, replicateKey, updatePrimaryRegion, rotateKeyOnDemand, forcePromote,
-   * or sleep; {@code args} its arguments as written.
+   * partition, heal, latency, clock, replicateKey, updatePrimaryRegion, rotateKeyOnDemand,
+   * scheduleKeyDeletion, forcePromote, or sleep; {@code args} its arguments as written. {@code clock: {region, scale}}
+   * runs that Region's clock {@code scale} times its configured speed; {@code scale: 1} (or
+   * {@code heal: all}) ends it.
    *
    * @param at when, from the workload's start (zero in set-up)
    */
@@ -104,7 +106,7 @@ public record Scenario(
   }
 
   static final Set<String> ACTIONS = Set.of("crash", "stop", "restart", "pause", "resume", "partition", "heal", "latency",
-      "replicateKey", "updatePrimaryRegion", "rotateKeyOnDemand", "forcePromote", "sleep");
+      "clock", "replicateKey", "updatePrimaryRegion", "rotateKeyOnDemand", "scheduleKeyDeletion", "forcePromote", "sleep");
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -176,7 +178,16 @@ public record Scenario(
     List<String> checks = root.has("checks") ? strings(root.get("checks"), "checks") : ALL_CHECKS;
     for (String c : checks) if (!ALL_CHECKS.contains(c)) throw new IllegalArgumentException("unknown check " + c + "; known: " + ALL_CHECKS);
     JsonNode a = root.path("availability");
-    return new Scenario(name, root.path("description").asText(""), regions, root.path("timeScale").asDouble(1.0), keys,
+    double timeScale = 1.0;
+    if (root.has("timeScale")) {
+      JsonNode ts = root.get("timeScale");
+      // Checked here: a node refuses a bad scale only once the cluster is starting.
+      if (!ts.isNumber() || !io.kmsregions.ClusterClock.validScale(ts.asDouble())) {
+        throw new IllegalArgumentException("timeScale must be a number > 0 (1 = wall clock), not " + ts);
+      }
+      timeScale = ts.asDouble();
+    }
+    return new Scenario(name, root.path("description").asText(""), regions, timeScale, keys,
         setup, duration, clients, schedule,
         root.has("settle") ? duration(root.get("settle"), "settle") : Duration.ofSeconds(60), checks,
         a.path("threshold").asDouble(0.99),
@@ -241,6 +252,11 @@ public record Scenario(
           region(s.text("b"), regions);
         }
       }
+      case "clock" -> {
+        allowOnly(s.args(), "clock", Set.of("region", "scale"));
+        region(s.text("region"), regions);
+        clockScale(s);
+      }
       case "replicateKey" -> {
         key(s.text("key"), keys);
         region(s.text("region"), regions);
@@ -251,6 +267,12 @@ public record Scenario(
         region(s.text("region"), regions);
         region(s.text("primaryRegion"), regions);
       }
+      case "scheduleKeyDeletion" -> {
+        allowOnly(s.args(), "scheduleKeyDeletion", Set.of("key", "region", "pendingWindowInDays"));
+        key(s.text("key"), keys);
+        region(s.text("region"), regions);
+        pendingWindowInDays(s);
+      }
       case "rotateKeyOnDemand", "forcePromote" -> {
         key(s.text("key"), keys);
         region(s.text("region"), regions);
@@ -258,6 +280,31 @@ public record Scenario(
       case "sleep" -> duration(s.args(), "sleep");
       default -> throw new IllegalArgumentException("unknown action " + s.action());
     }
+  }
+
+  /**
+   * The speed factor of a {@code clock} step: a number, finite and &gt; 0 (1 restores the
+   * configured speed).
+   */
+  public static double clockScale(Step s) {
+    JsonNode v = s.args().get("scale");
+    if (v == null || v.isNull()) throw new IllegalArgumentException("clock needs \"scale\" (a number > 0; 1 restores the configured speed): " + s);
+    if (!v.isNumber() || !io.kmsregions.ClusterClock.validScale(v.asDouble())) {
+      throw new IllegalArgumentException("clock.scale must be a number > 0 (1 restores the configured speed), not " + v
+          + ": " + s);
+    }
+    return v.asDouble();
+  }
+
+  /** The deletion window of a {@code scheduleKeyDeletion} step: whole days, 7 to 30 as in AWS; default 30. */
+  public static int pendingWindowInDays(Step s) {
+    JsonNode v = s.args().get("pendingWindowInDays");
+    if (v == null || v.isNull()) return 30;
+    if (!v.isIntegralNumber() || v.asInt() < 7 || v.asInt() > 30) {
+      throw new IllegalArgumentException("scheduleKeyDeletion.pendingWindowInDays must be a whole number of days from 7 to 30, not "
+          + v + ": " + s);
+    }
+    return v.asInt();
   }
 
   private static void key(String k, List<String> keys) {

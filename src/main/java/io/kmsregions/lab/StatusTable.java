@@ -93,7 +93,15 @@ public final class StatusTable {
     f.path("links").fields().forEachRemaining(e -> b.append("from ").append(e.getKey()).append(": +")
         .append(e.getValue().path("delayMs").asLong()).append("ms±").append(e.getValue().path("jitterMs").asLong())
         .append(" loss ").append(e.getValue().path("lossPercent").asDouble()).append("% "));
+    // The clock fault: this node's clock runs `scale` times its configured speed.
+    double scale = f.path("clock").path("scale").asDouble(1.0);
+    if (scale != 1.0) b.append("clock x").append(number(scale)).append(' ');
     return b.length() == 0 ? "none" : b.toString().trim();
+  }
+
+  /** 86400 rather than 86400.0; 0.5 stays 0.5. */
+  private static String number(double x) {
+    return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
   }
 
   private static List<String> iter(JsonNode a) {

@@ -45,6 +45,8 @@ public final class Guardian {
       io.kmsregions.seed.SeedFile seed,
       CompletableFuture<Integer> seeded) {
     return Behaviors.setup(ctx -> {
+      // The audit log dates its records on this node's clock (one clock per node: the clock fault).
+      io.kmsregions.audit.AuditLog.get(ctx.getSystem()).useClock(settings.clock());
       KeyCache cache = new KeyCache();
       if (admin.eventLog() != null) {
         cache.listen(admin.eventLog());
@@ -93,7 +95,8 @@ public final class Guardian {
             }
           });
       if (admin.port() >= 0) {
-        var faults = new io.kmsregions.admin.Faults(system, settings.region(), admin.regions(), admin.shaper());
+        var faults = new io.kmsregions.admin.Faults(system, settings.region(), admin.regions(), admin.shaper(),
+            settings.clock());
         // A node starts healed. (Artery's test state may outlive a node in the same JVM: tests, `up`.)
         if (faults.enabled()) faults.heal(null);
         new io.kmsregions.admin.AdminServer(settings, system, keys, faults, cloudHsm).bind(admin.host(), admin.port())

@@ -117,6 +117,15 @@ public final class HistoryBuilder {
     return this;
   }
 
+  /** A fault record with {@code params}, e.g. the clock fault's {@code {"region":…, "scale": 86400}}. */
+  public HistoryBuilder fault(long t, String action, String window, String edge, Map<String, Object> params,
+      String... regions) {
+    fault(t, action, window, edge, regions);
+    ObjectNode n = (ObjectNode) records.get(records.size() - 1);
+    n.set("params", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(params));
+    return this;
+  }
+
   public HistoryBuilder membership(long t, String observer, String event, String member) {
     ObjectNode n = rec("membership", t);
     n.put("observer", observer);

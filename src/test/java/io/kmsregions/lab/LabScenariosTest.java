@@ -50,6 +50,20 @@ class LabScenariosTest {
     assertTrue(Files.readString(report).contains("<svg"), "the report draws its timeline");
     assertTrue(h.ofType("complete").size() > 50, "the workload ran: " + h.ofType("complete").size() + " operations");
     assertTrue(v.passed(), scenario.name() + " failed its checks; node logs in " + out.resolve("logs") + "\n" + table);
+    if (scenario.name().equals("clock-skew")) theClockFaultActedOnItsRegionOnly(h);
+  }
+
+  /** clock-skew: the replica in the sped-up Region is gone; the one scheduled alike elsewhere still waits. */
+  private static void theClockFaultActedOnItsRegionOnly(History h) {
+    assertTrue(h.faultWindows().stream().anyMatch(w -> w.kind().equals("clock") && w.regions().equals(List.of("eu-west-1"))),
+        "a clock window on eu-west-1: " + h.faultWindows());
+    String app = h.ofType("control").stream().filter(c -> c.path("op").asText().equals("ScheduleKeyDeletion"))
+        .map(c -> c.path("key").asText()).findFirst().orElseThrow();
+    var finals = h.ofType("final").stream().filter(f -> f.path("key").asText().equals(app)).toList();
+    assertTrue(finals.stream().anyMatch(f -> f.path("region").asText().equals("eu-west-1") && !f.path("exists").asBoolean()),
+        "eu-west-1's replica was deleted: " + finals);
+    assertTrue(finals.stream().anyMatch(f -> f.path("region").asText().equals("ap-southeast-2")
+        && f.path("state").asText().equals("PendingDeletion")), "ap-southeast-2's replica still waits: " + finals);
   }
 
   private static void deleteRecursively(Path p) throws java.io.IOException {

@@ -87,7 +87,7 @@ public record FaultTiming(
       if (key == null || region == null || !keys.contains(key)) continue;
       long t = History.t(n);
       if (t <= from) {
-        latest.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(region, n);
+        put(latest.computeIfAbsent(key, k -> new LinkedHashMap<>()), region, n);
       } else if (t <= bound) {
         later.computeIfAbsent(t, x -> new ArrayList<>()).add(n);
       }
@@ -95,7 +95,7 @@ public record FaultTiming(
     }
     Long since = agree(latest) ? from : null;
     for (Map.Entry<Long, List<JsonNode>> e : later.entrySet()) {
-      for (JsonNode n : e.getValue()) latest.get(Json.text(n, "key")).put(Json.text(n, "region"), n);
+      for (JsonNode n : e.getValue()) put(latest.get(Json.text(n, "key")), Json.text(n, "region"), n);
       if (agree(latest)) {
         if (since == null) since = e.getKey();
       } else {
@@ -103,6 +103,12 @@ public record FaultTiming(
       }
     }
     return since;
+  }
+
+  /** A Region whose member was deleted (its deletion window ended) holds no view of the key any more. */
+  private static void put(Map<String, JsonNode> views, String region, JsonNode n) {
+    if ("Deleted".equals(Json.text(n, "state"))) views.remove(region);
+    else views.put(region, n);
   }
 
   private static boolean agree(Map<String, Map<String, JsonNode>> latest) {

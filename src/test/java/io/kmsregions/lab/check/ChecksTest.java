@@ -110,6 +110,24 @@ class ChecksTest {
   }
 
   @Test
+  void aKeyDeletedLaterIsNotFoundByTheVerificationWithoutViolation() {
+    // A replica scheduled for deletion while its Region's clock ran fast (the clock fault) is gone
+    // after the settle time: its final record says so, and DescribeKey there answers NotFound.
+    HistoryBuilder b = HistoryBuilder.clean();
+    b.find("final", EU, KEY).put("exists", false);
+    b.find("verify", EU, KEY).put("ok", false).put("error", "NotFoundException");
+    b.control(9000, "ScheduleKeyDeletion", EU, KEY, Map.of("pendingWindowInDays", "7"), "ok");
+    CheckResult d = result(run(b), DurabilityCheck.NAME);
+    assertTrue(d.ok(), d.violations().toString());
+    assertTrue(d.notes().stream().anyMatch(n -> n.contains("deleted by an acknowledged deletion")), d.notes().toString());
+    // Without the deletion (or when it failed) the same NotFound is a loss.
+    HistoryBuilder lost = HistoryBuilder.clean();
+    lost.find("verify", EU, KEY).put("ok", false).put("error", "NotFoundException");
+    lost.control(9000, "ScheduleKeyDeletion", EU, KEY, Map.of(), "fail");
+    assertFalse(result(run(lost), DurabilityCheck.NAME).ok());
+  }
+
+  @Test
   void aFailedDescribeVerificationIsADurabilityViolation() {
     HistoryBuilder b = HistoryBuilder.clean();
     b.verify(13_060, "describe", AP, KEY, b.replicateApId, false, "NotFoundException");

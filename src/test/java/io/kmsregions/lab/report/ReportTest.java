@@ -84,6 +84,52 @@ class ReportTest {
   }
 
   @Test
+  void aClockWindowIsPairedDrawnOliveAndJudgedAsNoOutage(@TempDir Path dir) throws Exception {
+    HistoryBuilder b = HistoryBuilder.clean();
+    // The laboratory's record of `clock: {region: eu-west-1, scale: 86400}` then `scale: 1`.
+    b.fault(3000, "clock", "w9", "open", Map.of("region", EU, "scale", 86400), EU);
+    b.fault(6000, "clock", "w9", "close", EU);
+    // Written to and read back from a file, as `lab run` and `lab check` do.
+    Path file = dir.resolve("history.jsonl");
+    Files.writeString(file, b.jsonLines());
+    History h = History.read(file);
+    var clock = h.faultWindows().stream().filter(w -> w.kind().equals("clock")).findFirst().orElseThrow();
+    assertEquals(List.of(EU), clock.regions());
+    assertEquals(3000L, clock.openT());
+    assertEquals(6000L, clock.closeT());
+    assertEquals("clock", clock.closeAction());
+    assertFalse(clock.closedByEnd());
+    assertEquals(86400, clock.params().path("scale").asInt());
+    assertFalse(clock.isOutageOf(EU), "a fast clock does not take the Region down: its operations are judged");
+    assertTrue(h.problems().isEmpty(), "pairs cleanly: " + h.problems());
+
+    List<CheckResult> results = Checks.runAll(h, CheckSettings.defaults());
+    String html = HtmlReport.render(h, results, CheckSettings.defaults());
+    assertTrue(html.contains("clock eu-west-1 [w9]"), "the clock window is labelled");
+    assertTrue(html.contains("fill=\"#bcbd22\" fill-opacity"), "drawn olive");
+    String table = SummaryTable.render(h, results, CheckSettings.defaults(), 10);
+    assertTrue(table.contains("clock eu-west-1 [w9]"), table);
+    assertTrue(html.contains("class=\"badge pass\">PASS"), "the clean run still passes");
+  }
+
+  @Test
+  void aReplicaDeletedDuringAClockWindowLeavesTheViewsThatMustAgree() {
+    HistoryBuilder b = HistoryBuilder.clean();
+    // After the clean history's crash window (and AP's recovery at 7 s).
+    b.fault(7500, "clock", "w9", "open", Map.of("region", EU, "scale", 604800), EU);
+    b.keyState(7600, EU, KEY, "PendingDeletion", "REPLICA", US, 1, 3, US, EU, AP);
+    b.keyState(8000, EU, KEY, "Deleted", null, null, 1, 3);
+    b.fault(8500, "clock", "w9", "close", EU);
+    // The primary and the other replica drop eu-west-1 from the member list a little later.
+    b.keyState(9000, US, KEY, "Enabled", "PRIMARY", US, 1, 3, US, AP);
+    b.keyState(9100, AP, KEY, "Enabled", "REPLICA", US, 1, 3, US, AP);
+    FaultTiming clock = FaultTiming.compute(b.build()).stream()
+        .filter(t -> t.window().kind().equals("clock")).findFirst().orElseThrow();
+    assertNull(clock.detectMs(), "nothing to detect: the Region stays reachable");
+    assertEquals(600L, clock.convergeMs(), "converged once the remaining members agree: " + clock.convergeNote());
+  }
+
+  @Test
   void faultTimingsMeasureDetectionAndConvergence() {
     HistoryBuilder b = HistoryBuilder.clean();
     // A handover that completes 1.5 s after a heal: the key is Updating until then.
