@@ -16,8 +16,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -344,8 +345,17 @@ public final class AuditLog implements Extension {
     return r;
   }
 
+  // The writer thread's last eventTime: records of one second share the formatted string.
+  private long lastSecond = Long.MIN_VALUE;
+  private String lastEventTime;
+
   private void common(ObjectNode r, long time, String eventName) {
-    r.put("eventTime", Instant.ofEpochMilli(time).truncatedTo(ChronoUnit.SECONDS).toString());
+    long second = Math.floorDiv(time, 1000);
+    if (second != lastSecond) {
+      lastEventTime = Instant.ofEpochSecond(second).toString();
+      lastSecond = second;
+    }
+    r.put("eventTime", lastEventTime);
     r.put("eventSource", "kms.amazonaws.com");
     r.put("eventName", cut(eventName));
     r.put("awsRegion", settings.region());
@@ -353,7 +363,7 @@ public final class AuditLog implements Extension {
 
   private void resources(ObjectNode r, JsonNode request, JsonNode response) {
     ArrayNode out = JSON.createArrayNode();
-    java.util.LinkedHashSet<String> arns = new java.util.LinkedHashSet<>();
+    List<String> arns = new ArrayList<>(2); // at most a few, kept in order without duplicates
     // Both are sanitised copies: member names in lowerCamelCase, strings cut (ids are far shorter).
     if (response != null) {
       addArn(arns, response.path("keyId").asText(null));
@@ -371,10 +381,12 @@ public final class AuditLog implements Extension {
     if (!out.isEmpty()) r.set("resources", out);
   }
 
-  private void addArn(Set<String> arns, String keyIdOrArn) {
+  private void addArn(List<String> arns, String keyIdOrArn) {
     if (keyIdOrArn == null || keyIdOrArn.length() > 256) return;
-    if (keyIdOrArn.startsWith("arn:") && keyIdOrArn.contains(":key/")) arns.add(keyIdOrArn);
-    else if (io.kmsregions.key.KeyArns.isKeyId(keyIdOrArn)) arns.add(settings.keyArn(settings.region(), keyIdOrArn));
+    String arn = null;
+    if (keyIdOrArn.startsWith("arn:") && keyIdOrArn.contains(":key/")) arn = keyIdOrArn;
+    else if (io.kmsregions.key.KeyArns.isKeyId(keyIdOrArn)) arn = settings.keyArn(settings.region(), keyIdOrArn);
+    if (arn != null && !arns.contains(arn)) arns.add(arn);
   }
 
   /** Reads one member's value in place (the end of the whole body is checked separately). */

@@ -54,7 +54,7 @@ public final class SigV4Verifier {
   private final String service;
   private final Collection<String> regions;
   private final Duration maxSkew;
-  private final Map<String, byte[]> signingKeys = new ConcurrentHashMap<>();
+  private final Map<String, SecretKeySpec> signingKeys = new ConcurrentHashMap<>();
 
   /**
    * @param credentials the credential of an access key id, or null when unknown
@@ -214,8 +214,8 @@ public final class SigV4Verifier {
     String stringToSign = ALGORITHM + "\n" + amzDate + "\n" + scope + "\n"
         + HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
     // Keyed by access key and scope: the secret of an access key is fixed for the node's lifetime.
-    byte[] key = signingKeys.computeIfAbsent(auth.accessKeyId() + "/" + scope,
-        k -> signingKey(secret, auth.date(), auth.region(), auth.service()));
+    SecretKeySpec key = signingKeys.computeIfAbsent(auth.accessKeyId() + "/" + scope,
+        k -> new SecretKeySpec(signingKey(secret, auth.date(), auth.region(), auth.service()), "HmacSHA256"));
     if (signingKeys.size() > 10_000) signingKeys.clear(); // one entry per key, day and Region: bound it anyway
     return HEX.formatHex(hmac(key, stringToSign));
   }
@@ -226,15 +226,23 @@ public final class SigV4Verifier {
    * joined by commas), the signed header list, and the hex SHA-256 of the payload.
    */
   public static String canonicalRequest(SignedRequest request, List<String> signedHeaders) {
-    StringBuilder headers = new StringBuilder();
+    StringBuilder out = new StringBuilder(512).append(request.method()).append('\n')
+        .append(canonicalUri(request.rawPath())).append('\n').append(canonicalQuery(request.rawQuery())).append('\n');
     for (String name : signedHeaders) {
+      out.append(name).append(':');
       List<String> values = request.headers().getOrDefault(name, List.of());
-      List<String> folded = new ArrayList<>();
-      for (String v : values) folded.add(fold(v));
-      headers.append(name).append(':').append(String.join(",", folded)).append('\n');
+      for (int i = 0; i < values.size(); i++) {
+        if (i > 0) out.append(',');
+        out.append(fold(values.get(i)));
+      }
+      out.append('\n');
     }
-    return request.method() + "\n" + canonicalUri(request.rawPath()) + "\n" + canonicalQuery(request.rawQuery())
-        + "\n" + headers + "\n" + String.join(";", signedHeaders) + "\n" + HEX.formatHex(sha256(request.body()));
+    out.append('\n');
+    for (int i = 0; i < signedHeaders.size(); i++) {
+      if (i > 0) out.append(';');
+      out.append(signedHeaders.get(i));
+    }
+    return out.append('\n').append(HEX.formatHex(sha256(request.body()))).toString();
   }
 
   /** Trims a header value and folds every run of whitespace (including line folds) into one space. */
@@ -255,7 +263,7 @@ public final class SigV4Verifier {
    * §5.2.4), then URI-encoded once more, slashes kept (so each segment ends up encoded twice).
    */
   static String canonicalUri(String rawPath) {
-    if (rawPath == null || rawPath.isEmpty()) return "/";
+    if (rawPath == null || rawPath.isEmpty() || rawPath.equals("/")) return "/"; // every KMS call
     String normalized;
     try {
       normalized = java.net.URI.create("http://h").resolve(rawPath).getRawPath();
@@ -344,9 +352,13 @@ public final class SigV4Verifier {
   }
 
   static byte[] hmac(byte[] key, String data) {
+    return hmac(new SecretKeySpec(key, "HmacSHA256"), data);
+  }
+
+  private static byte[] hmac(SecretKeySpec key, String data) {
     try {
       Mac mac = HMAC.get();
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.init(key);
       return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
