@@ -1,5 +1,6 @@
 package io.kmsregions.audit;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -87,7 +88,7 @@ public final class AuditLog implements Extension {
       AuditLog audit = new AuditLog(KmsSettings.from(config),
           Path.of(config.getString("pekko.persistence.journal.leveldb.dir")).getParent().resolve(FILE_NAME),
           config.getDuration("kms.audit.flush-interval"), config.getBytes("kms.audit.max-file-size"),
-          config.getInt("kms.audit.max-files"));
+          config.getInt("kms.audit.max-files"), config.getBoolean("kms.audit.read-only-events"));
       system.getWhenTerminated().thenRun(audit::close);
       return audit;
     }
@@ -117,6 +118,7 @@ public final class AuditLog implements Extension {
   private final Duration flushInterval;
   private final long maxFileBytes;
   private final int maxFiles;
+  private final boolean readOnlyEvents;
   // Lock-free and never signalled: a request pays one CAS, not a lock and a wake-up of the writer.
   private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
@@ -135,6 +137,17 @@ public final class AuditLog implements Extension {
    * @param maxFiles how many renamed files are kept besides the current one ({@code kms.audit.max-files})
    */
   AuditLog(KmsSettings settings, Path file, Duration flushInterval, long maxFileBytes, int maxFiles) {
+    this(settings, file, flushInterval, maxFileBytes, maxFiles, true);
+  }
+
+  /**
+   * @param readOnlyEvents whether read-only calls (Encrypt, Decrypt, Describe…, List…, Get…) are
+   *     recorded ({@code kms.audit.read-only-events}; CloudTrail's event selector ReadWriteType All
+   *     when on, WriteOnly when off)
+   */
+  AuditLog(KmsSettings settings, Path file, Duration flushInterval, long maxFileBytes, int maxFiles,
+      boolean readOnlyEvents) {
+    this.readOnlyEvents = readOnlyEvents;
     this.settings = settings;
     this.clock = settings.clock();
     this.file = file;
@@ -161,7 +174,7 @@ public final class AuditLog implements Extension {
    * makes itself (no caller) are not recorded, as CloudTrail does not record KMS's internal checks.
    */
   public void apiCall(String operation, String requestId, Caller caller, byte[] request, int status, byte[] response) {
-    if (caller == null) return;
+    if (caller == null || (!readOnlyEvents && readOnly(operation))) return;
     enqueue(new ApiCall(clock.now(), operation, requestId, caller, request, status, response));
   }
 
@@ -219,6 +232,7 @@ public final class AuditLog implements Extension {
    */
   private void run() {
     OutputStream out = null;
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(2048);
     long bytes = 0;
     long done = 0;
     try {
@@ -245,10 +259,13 @@ public final class AuditLog implements Extension {
                 StandardOpenOption.APPEND), 64 * 1024);
             bytes = Files.size(file);
           }
-          byte[] line = JSON.writeValueAsBytes(record(e));
-          out.write(line);
-          out.write('\n');
-          bytes += line.length + 1;
+          line.reset();
+          try (JsonGenerator g = JSON.createGenerator(line)) {
+            write(e, g);
+          }
+          line.write('\n');
+          line.writeTo(out);
+          bytes += line.size();
           if (bytes > maxFileBytes) {
             out.close();
             out = null;
@@ -287,82 +304,107 @@ public final class AuditLog implements Extension {
     return file.resolveSibling(file.getFileName() + "." + n);
   }
 
-  private ObjectNode record(Entry e) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("eventVersion", "1.08");
+  /**
+   * Writes one record straight to {@code g} (no tree of the record is built: the writer's cost per
+   * call is most of the audit trail's), members in CloudTrail's order.
+   */
+  private void write(Entry e, JsonGenerator g) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("eventVersion", "1.08");
     if (e instanceof ApiCall c) {
-      ObjectNode who = r.putObject("userIdentity");
-      who.put("type", c.caller().type());
-      who.put("principalId", c.caller().accountId() + ":" + c.caller().principalArn());
-      who.put("arn", c.caller().principalArn());
-      who.put("accountId", c.caller().accountId());
-      if (c.caller().accessKeyId() != null) who.put("accessKeyId", cut(c.caller().accessKeyId()));
-      who.put("signatureVerified", c.caller().verified());
-      common(r, c.time(), c.operation());
+      g.writeObjectFieldStart("userIdentity");
+      g.writeStringField("type", c.caller().type());
+      g.writeStringField("principalId", c.caller().accountId() + ":" + c.caller().principalArn());
+      g.writeStringField("arn", c.caller().principalArn());
+      g.writeStringField("accountId", c.caller().accountId());
+      if (c.caller().accessKeyId() != null) g.writeStringField("accessKeyId", cut(c.caller().accessKeyId()));
+      g.writeBooleanField("signatureVerified", c.caller().verified());
+      g.writeEndObject();
+      common(g, c.time(), c.operation());
       // Bodies larger than any legitimate request's parameters (the biggest, a 4 KiB plaintext or a
       // 32 KiB policy, are well below) are not parsed: the writer keeps pace under hostile input.
       boolean tooLarge = c.request() != null && c.request().length > MAX_PARSED_BODY;
       JsonNode request = tooLarge ? null : sanitized(c.request());
       JsonNode response = c.status() == 200 && c.response().length <= MAX_PARSED_BODY ? sanitized(c.response()) : null;
       if (tooLarge) {
-        r.putObject("additionalEventData").put("requestBytes", c.request().length)
-            .put("requestParameters", "not recorded: the body is over " + MAX_PARSED_BODY + " bytes");
+        g.writeObjectFieldStart("additionalEventData");
+        g.writeNumberField("requestBytes", c.request().length);
+        g.writeStringField("requestParameters", "not recorded: the body is over " + MAX_PARSED_BODY + " bytes");
+        g.writeEndObject();
       }
-      r.set("requestParameters", request);
-      r.set("responseElements", response == null || response.isEmpty() ? null : response);
+      writeTreeField(g, "requestParameters", request);
+      writeTreeField(g, "responseElements", response == null || response.isEmpty() ? null : response);
       if (c.status() != 200) {
         JsonNode error = parse(c.response());
-        r.put("errorCode", error == null ? "HTTP" + c.status() : error.path("__type").asText("HTTP" + c.status()));
-        if (error != null && error.hasNonNull("message")) r.put("errorMessage", cut(error.get("message").asText()));
+        g.writeStringField("errorCode", error == null ? "HTTP" + c.status() : error.path("__type").asText("HTTP" + c.status()));
+        if (error != null && error.hasNonNull("message")) g.writeStringField("errorMessage", cut(error.get("message").asText()));
       }
-      r.put("requestID", c.requestId());
-      r.put("eventID", eventId());
-      r.put("readOnly", READ_ONLY.contains(c.operation()) || c.operation().startsWith("Describe")
-          || c.operation().startsWith("List") || c.operation().startsWith("Get"));
-      resources(r, request, response);
-      r.put("eventType", "AwsApiCall");
+      g.writeStringField("requestID", c.requestId());
+      g.writeStringField("eventID", eventId());
+      g.writeBooleanField("readOnly", readOnly(c.operation()));
+      List<String> arns = resources(request, response);
+      if (!arns.isEmpty()) writeResources(g, arns);
+      g.writeStringField("eventType", "AwsApiCall");
     } else if (e instanceof ServiceEvent s) {
-      ObjectNode who = r.putObject("userIdentity");
-      who.put("type", "AWSService");
-      who.put("invokedBy", "kms.amazonaws.com");
-      common(r, s.time(), s.eventName());
-      r.put("sourceIPAddress", "kms.amazonaws.com");
-      r.putNull("requestParameters");
-      r.putNull("responseElements");
-      ObjectNode extra = r.putObject("additionalEventData");
-      s.details().forEach(extra::put);
-      r.put("requestID", eventId());
-      r.put("eventID", eventId());
-      r.put("readOnly", false);
-      ArrayNode resources = r.putArray("resources");
-      resources.addObject().put("accountId", settings.accountId()).put("type", "AWS::KMS::Key")
-          .put("ARN", settings.keyArn(settings.region(), s.keyId()));
-      r.put("eventType", "AwsServiceEvent");
+      g.writeObjectFieldStart("userIdentity");
+      g.writeStringField("type", "AWSService");
+      g.writeStringField("invokedBy", "kms.amazonaws.com");
+      g.writeEndObject();
+      common(g, s.time(), s.eventName());
+      g.writeStringField("sourceIPAddress", "kms.amazonaws.com");
+      g.writeNullField("requestParameters");
+      g.writeNullField("responseElements");
+      g.writeObjectFieldStart("additionalEventData");
+      for (Map.Entry<String, String> d : s.details().entrySet()) g.writeStringField(d.getKey(), d.getValue());
+      g.writeEndObject();
+      g.writeStringField("requestID", eventId());
+      g.writeStringField("eventID", eventId());
+      g.writeBooleanField("readOnly", false);
+      writeResources(g, List.of(settings.keyArn(settings.region(), s.keyId())));
+      g.writeStringField("eventType", "AwsServiceEvent");
     }
-    r.put("managementEvent", true);
-    r.put("recipientAccountId", settings.accountId());
-    r.put("eventCategory", "Management");
-    return r;
+    g.writeBooleanField("managementEvent", true);
+    g.writeStringField("recipientAccountId", settings.accountId());
+    g.writeStringField("eventCategory", "Management");
+    g.writeEndObject();
+  }
+
+  private static void writeTreeField(JsonGenerator g, String name, JsonNode value) throws IOException {
+    g.writeFieldName(name);
+    if (value == null) g.writeNull();
+    else g.writeTree(value);
+  }
+
+  private void writeResources(JsonGenerator g, List<String> arns) throws IOException {
+    g.writeArrayFieldStart("resources");
+    for (String arn : arns) {
+      g.writeStartObject();
+      g.writeStringField("accountId", settings.accountId());
+      g.writeStringField("type", "AWS::KMS::Key");
+      g.writeStringField("ARN", arn);
+      g.writeEndObject();
+    }
+    g.writeEndArray();
   }
 
   // The writer thread's last eventTime: records of one second share the formatted string.
   private long lastSecond = Long.MIN_VALUE;
   private String lastEventTime;
 
-  private void common(ObjectNode r, long time, String eventName) {
+  private void common(JsonGenerator g, long time, String eventName) throws IOException {
     long second = Math.floorDiv(time, 1000);
     if (second != lastSecond) {
       lastEventTime = Instant.ofEpochSecond(second).toString();
       lastSecond = second;
     }
-    r.put("eventTime", lastEventTime);
-    r.put("eventSource", "kms.amazonaws.com");
-    r.put("eventName", cut(eventName));
-    r.put("awsRegion", settings.region());
+    g.writeStringField("eventTime", lastEventTime);
+    g.writeStringField("eventSource", "kms.amazonaws.com");
+    g.writeStringField("eventName", cut(eventName));
+    g.writeStringField("awsRegion", settings.region());
   }
 
-  private void resources(ObjectNode r, JsonNode request, JsonNode response) {
-    ArrayNode out = JSON.createArrayNode();
+  /** The key ARNs a call names: from its answer if any, else from its request (both sanitised). */
+  private List<String> resources(JsonNode request, JsonNode response) {
     List<String> arns = new ArrayList<>(2); // at most a few, kept in order without duplicates
     // Both are sanitised copies: member names in lowerCamelCase, strings cut (ids are far shorter).
     if (response != null) {
@@ -375,10 +417,7 @@ public final class AuditLog implements Extension {
         addArn(arns, request.path(field).isTextual() ? request.get(field).asText() : null);
       }
     }
-    for (String arn : arns) {
-      out.addObject().put("accountId", settings.accountId()).put("type", "AWS::KMS::Key").put("ARN", arn);
-    }
-    if (!out.isEmpty()) r.set("resources", out);
+    return arns;
   }
 
   private void addArn(List<String> arns, String keyIdOrArn) {
@@ -459,6 +498,15 @@ public final class AuditLog implements Extension {
     }
     if (n.isTextual()) return JSON.getNodeFactory().textNode(cut(n.asText()));
     return n;
+  }
+
+  /**
+   * Whether CloudTrail marks {@code operation} read-only ({@code readOnly: true}): the cryptographic
+   * operations and every Describe, List and Get.
+   */
+  static boolean readOnly(String operation) {
+    return READ_ONLY.contains(operation) || operation.startsWith("Describe") || operation.startsWith("List")
+        || operation.startsWith("Get");
   }
 
   /** A random version-4 UUID; unique, not secret, so not from SecureRandom (a lock per call). */

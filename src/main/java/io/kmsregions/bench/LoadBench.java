@@ -81,16 +81,24 @@ public final class LoadBench {
           settings.durationSeconds(), rounds, transport.name());
       if (settings.warmupSeconds() > 0) {
         // One untimed pass over every operation first, so the JIT has compiled the server's and
-        // the client's paths before round 1 (each run still has its own warm-up too).
+        // the client's paths before round 1 (each run still has its own warm-up too). On 2 cores
+        // C2 needs tens of seconds at full load: each operation runs in slices of the warm-up
+        // time until two slices in a row agree within WARM_TOLERANCE (JMH's warm-up iterations,
+        // with a stopping rule), at most MAX_WARM_SLICES.
         long t0 = System.nanoTime();
-        LoadRunner.Settings pass = new LoadRunner.Settings(0, settings.warmupSeconds(), settings.concurrency(), settings.rate());
+        LoadRunner.Settings slice = new LoadRunner.Settings(0, settings.warmupSeconds(), settings.concurrency(), settings.rate());
+        StringBuilder slices = new StringBuilder();
         for (String op : ops) {
           for (Endpoint e : endpoints) {
             Workloads.Prepared pr = prepared.get(e.name()).get(op);
-            if (pr.skipped() == null) LoadRunner.run(transport, e, pr.calls(), pass, new OpResult(e.name(), op));
+            if (pr.skipped() == null) {
+              int n = warmUntilSteady(transport, e, pr.calls(), slice, op);
+              slices.append(String.format(Locale.ROOT, " %s/%s %d", e.name(), op, n));
+            }
           }
         }
-        out.printf(Locale.ROOT, "warm-up pass over every operation: %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        out.printf(Locale.ROOT, "warm-up pass over every operation: %.0f s (slices until steady:%s)%n",
+            (System.nanoTime() - t0) / 1e9, slices);
       }
       out.println(Report.HEADER);
       for (int round = 1; round <= rounds; round++) {
@@ -153,5 +161,23 @@ public final class LoadBench {
         : String.format(Locale.ROOT, "; this JVM %.0f%% in the kernel", 100 * r.kernelShare());
     return Double.isNaN(b) ? "" : String.format(Locale.ROOT, ", cores busy: %.2f, of which under test %.2f, others %.2f%s",
         b, own, Math.max(0, b - own), kernel);
+  }
+
+  /** Two warm-up slices in a row within this fraction of each other mean the JIT is done. */
+  static final double WARM_TOLERANCE = 0.05;
+  static final int MAX_WARM_SLICES = 8;
+
+  /** Runs {@code slice} until its throughput is steady; returns the number of slices run. */
+  private static int warmUntilSteady(Transport transport, Endpoint e, java.util.List<KmsCall> calls,
+      LoadRunner.Settings slice, String op) throws InterruptedException {
+    double previous = -1;
+    for (int n = 1; n <= MAX_WARM_SLICES; n++) {
+      OpResult r = new OpResult(e.name(), op);
+      LoadRunner.run(transport, e, calls, slice, r);
+      double t = r.throughput();
+      if (previous > 0 && Math.abs(t - previous) <= WARM_TOLERANCE * previous) return n;
+      previous = t;
+    }
+    return MAX_WARM_SLICES;
   }
 }

@@ -171,6 +171,7 @@ final class BenchCommand implements Callable<Integer> {
           a = cluster.endpoint(name, region);
           if (replication) replica = cluster.endpoint("replica", replicaRegion);
           System.out.printf("cluster ready in %.1f s (data in %s)%n", (System.nanoTime() - t0) / 1e9, cluster.dataDir());
+          System.out.println(collectorNote());
         }
       }
       if (replication) {
@@ -197,5 +198,20 @@ final class BenchCommand implements Callable<Integer> {
       if (cluster != null) cluster.close();
       if (nodes != null) nodes.close();
     }
+  }
+
+  /**
+   * The garbage collector the in-process servers run under, and a note when it is G1: this JVM is
+   * then the server's too, and G1's barriers and concurrent threads cost the 2-core machine about
+   * a fifth of its throughput against a throughput collector (BENCHMARKS.md, "The collector").
+   */
+  static String collectorNote() {
+    List<String> names = new ArrayList<>();
+    for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) names.add(gc.getName());
+    boolean g1 = names.stream().anyMatch(n -> n.startsWith("G1"));
+    return "servers' JVM: " + String.join(", ", names) + (g1
+        ? "  (note: the servers run in this JVM under G1; start it with -XX:+UseParallelGC for a stop-the-world"
+            + " collector, as `up` gives its node processes one)"
+        : "");
   }
 }

@@ -88,4 +88,28 @@ class AuditFileTest {
     for (int i = 1; i < all.size(); i++) assertEquals(all.get(i - 1) + 1, all.get(i));
     assertTrue(all.size() < n, "older files were deleted");
   }
+
+  @Test
+  void withoutReadOnlyEventsOnlyCallsThatChangeSomethingAreRecorded() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    AuditLog audit = new AuditLog(settings(), file, Duration.ofMillis(50), 1L << 30, 2, false);
+    try {
+      call(audit, 1); // Encrypt: read-only
+      audit.apiCall("DescribeKey", "r-2", CALLER, "{\"KeyId\":\"alias/k\"}".getBytes(StandardCharsets.UTF_8), 200,
+          "{}".getBytes(StandardCharsets.UTF_8));
+      audit.apiCall("CreateKey", "r-3", CALLER, "{}".getBytes(StandardCharsets.UTF_8), 200,
+          "{\"KeyMetadata\":{\"Arn\":\"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"}}"
+              .getBytes(StandardCharsets.UTF_8));
+      assertTrue(audit.flush(10_000));
+    } finally {
+      audit.close();
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertEquals(1, lines.size(), lines.toString());
+    JsonNode r = JSON.readTree(lines.get(0));
+    assertEquals("CreateKey", r.path("eventName").asText());
+    assertFalse(r.path("readOnly").asBoolean(true));
+    assertEquals("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        r.path("resources").path(0).path("ARN").asText());
+  }
 }
