@@ -233,7 +233,7 @@ final class OpenLoopSelector implements Runnable {
     for (int line = 0; line < headEnd; ) {
       int eol = line;
       while (eol < headEnd && b[eol] != '\r') eol++;
-      if (eol - line > name.length() && matches(b, line, name)) {
+      if (eol - line > name.length() && RawTransport.nameAt(b, line, name)) {
         int v = 0;
         for (int i = line + name.length(); i < eol; i++) {
           if (b[i] >= '0' && b[i] <= '9') v = v * 10 + (b[i] - '0');
@@ -243,14 +243,5 @@ final class OpenLoopSelector implements Runnable {
       line = eol + 2;
     }
     return -1;
-  }
-
-  private static boolean matches(byte[] b, int at, String lowerName) {
-    for (int i = 0; i < lowerName.length(); i++) {
-      int c = b[at + i];
-      if (c >= 'A' && c <= 'Z') c += 32;
-      if (c != lowerName.charAt(i)) return false;
-    }
-    return true;
   }
 }

@@ -27,6 +27,19 @@ public final class RawTransport implements Transport {
     return new RawConnection(endpoint);
   }
 
+  /**
+   * Whether {@code b} holds {@code lowerName} at {@code at}, ignoring ASCII case (HTTP header names;
+   * the caller checks the bounds). Shared with the open loop's parser ({@link OpenLoopSelector}).
+   */
+  static boolean nameAt(byte[] b, int at, String lowerName) {
+    for (int i = 0; i < lowerName.length(); i++) {
+      int c = b[at + i];
+      if (c >= 'A' && c <= 'Z') c += 32;
+      if (c != lowerName.charAt(i)) return false;
+    }
+    return true;
+  }
+
   static final class RawConnection implements Connection {
     private final Endpoint endpoint;
     private Socket socket;
@@ -194,12 +207,7 @@ public final class RawTransport implements Transport {
     }
 
     private boolean regionMatches(int at, String lowerName) {
-      for (int i = 0; i < lowerName.length(); i++) {
-        int c = buf[at + i];
-        if (c >= 'A' && c <= 'Z') c += 32;
-        if (c != lowerName.charAt(i)) return false;
-      }
-      return true;
+      return nameAt(buf, at, lowerName);
     }
 
     private String ascii(int from, int to) {
