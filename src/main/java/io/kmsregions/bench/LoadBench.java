@@ -152,6 +152,9 @@ public final class LoadBench {
   private static void merge(OpResult into, OpResult once) {
     into.add(once.histogram(), once.requests(), once.seconds(), once.errors(),
         (long) (once.clientCpuMicrosPerRequest() * 1000 * once.requests()), once.busyCores(), once.ownCores());
+    if (!Double.isNaN(once.allocatedBytesPerRequest())) {
+      into.addAllocated(Math.round(once.allocatedBytesPerRequest() * once.requests()));
+    }
   }
 
   private static String busy(OpResult r) {
@@ -159,6 +162,9 @@ public final class LoadBench {
     double own = r.ownCores();
     String kernel = Double.isNaN(r.kernelShare()) ? ""
         : String.format(Locale.ROOT, "; this JVM %.0f%% in the kernel", 100 * r.kernelShare());
+    if (!Double.isNaN(r.allocatedBytesPerRequest())) {
+      kernel += String.format(Locale.ROOT, ", allocated %.1f KB/request", r.allocatedBytesPerRequest() / 1024);
+    }
     return Double.isNaN(b) ? "" : String.format(Locale.ROOT, ", cores busy: %.2f, of which under test %.2f, others %.2f%s",
         b, own, Math.max(0, b - own), kernel);
   }

@@ -117,6 +117,20 @@ public final class OpResult {
     return kernelShareWeight <= 0 ? Double.NaN : kernelShareSeconds / kernelShareWeight;
   }
 
+  private long allocatedBytes;
+  private boolean allocationKnown;
+
+  /** Adds the bytes this JVM allocated during a window (load generator and in-process servers). */
+  public synchronized void addAllocated(long bytes) {
+    allocatedBytes += bytes;
+    allocationKnown = true;
+  }
+
+  /** Bytes this JVM allocated per completed request during the windows, NaN when unknown. */
+  public double allocatedBytesPerRequest() {
+    return !allocationKnown || requests == 0 ? Double.NaN : (double) allocatedBytes / requests;
+  }
+
   /** This JVM's average busy cores during the windows (NaN when unknown). */
   public double ownCores() {
     return seconds <= 0 ? Double.NaN : ownCoreSeconds / seconds;

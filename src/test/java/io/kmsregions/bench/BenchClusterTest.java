@@ -69,13 +69,18 @@ class BenchClusterTest {
           assertEquals(0, o.errorCount(), o.op() + " " + o.errors() + "\n" + output);
           assertTrue(o.histogram().getTotalCount() == o.requests(), output);
           if (o.requests() == 0) none.add(o.op());
-          else assertTrue(o.throughput() > 0, o.op() + "\n" + output);
+          else {
+            assertTrue(o.throughput() > 0, o.op() + "\n" + output);
+            // HotSpot counts every thread's allocation; a request cannot cost nothing.
+            assertTrue(o.allocatedBytesPerRequest() > 0, o.op() + "\n" + output);
+          }
         }
         if (neverCompleted == null) neverCompleted = none;
         else neverCompleted.retainAll(none);
         assertTrue(measured >= 5, output);
         assertTrue(output.contains("== results =="), output);
         assertTrue(output.contains("of noop"), output);
+        assertTrue(output.contains(" KB/request]"), output);
       }
       assertTrue(neverCompleted.isEmpty(), "completed no request in three runs: " + neverCompleted + "\n" + outputs);
     }
