@@ -13,13 +13,11 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -43,7 +41,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SigV4Verifier {
   public static final String ALGORITHM = "AWS4-HMAC-SHA256";
-  private static final Pattern AMZ_DATE = Pattern.compile("\\d{8}T\\d{6}Z");
   private static final DateTimeFormatter AMZ_DATE_FORMAT =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT);
   private static final HexFormat HEX = HexFormat.of();
@@ -108,8 +105,7 @@ public final class SigV4Verifier {
       throw AuthenticationException.invalid("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.");
     }
     String expected = signature(request, auth, amzDate, credential.secretAccessKey());
-    if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
-        auth.signature().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII))) {
+    if (!sameHex(expected, auth.signature())) {
       throw AuthenticationException.invalid(MISMATCH);
     }
     return credential;
@@ -120,35 +116,61 @@ public final class SigV4Verifier {
    * one (AWS's wording, which echoes the header: it holds no secret, the signature being one-way).
    */
   static Authorization parse(String header, String amzDate) throws AuthenticationException {
+    // Scanned in place rather than split into a map: this runs for every request, and the split
+    // version allocated 2.6 KB per call, now 1.0 KB (BENCHMARKS.md, "p99 at half").
     String h = header.trim();
-    Map<String, String> params = new LinkedHashMap<>();
-    StringBuilder missing = new StringBuilder();
+    String credential = null, signature = null, signedHeaders = null;
+    boolean seenCredential = false, seenSignature = false, seenSignedHeaders = false;
     if (h.startsWith(ALGORITHM + " ")) {
-      for (String part : h.substring(ALGORITHM.length() + 1).split(",")) {
-        int eq = part.indexOf('=');
-        if (eq > 0) params.putIfAbsent(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+      int from = ALGORITHM.length() + 1;
+      while (from <= h.length()) {
+        int comma = h.indexOf(',', from);
+        int to = comma < 0 ? h.length() : comma;
+        int eq = h.indexOf('=', from);
+        if (eq >= 0 && eq < to && eq > from) { // a name before '=' (possibly blank, like split's)
+          int ns = trimStart(h, from, eq), ne = trimEnd(h, from, eq);
+          if (!seenCredential && is(h, ns, ne, "Credential")) {
+            seenCredential = true;
+            credential = trimmed(h, eq + 1, to);
+          } else if (!seenSignature && is(h, ns, ne, "Signature")) {
+            seenSignature = true;
+            signature = trimmed(h, eq + 1, to);
+          } else if (!seenSignedHeaders && is(h, ns, ne, "SignedHeaders")) {
+            seenSignedHeaders = true;
+            signedHeaders = trimmed(h, eq + 1, to);
+          }
+        }
+        if (comma < 0) break;
+        from = comma + 1;
       }
     } else if (h.startsWith("AWS4-") || h.startsWith("AWS ")) {
       int space = h.indexOf(' ');
       throw AuthenticationException.incomplete("Unsupported AWS 'algorithm': '"
           + (space < 0 ? h : h.substring(0, space)) + "'");
     }
-    for (String p : new String[] {"Credential", "Signature", "SignedHeaders"}) {
-      if (params.get(p) == null || params.get(p).isEmpty()) {
-        missing.append("Authorization header requires '").append(p).append("' parameter. ");
-      }
-    }
+    StringBuilder missing = null;
+    if (credential == null || credential.isEmpty()) missing = missing(missing, "Credential");
+    if (signature == null || signature.isEmpty()) missing = missing(missing, "Signature");
+    if (signedHeaders == null || signedHeaders.isEmpty()) missing = missing(missing, "SignedHeaders");
     if (amzDate == null) {
-      missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
+      missing = (missing == null ? new StringBuilder() : missing)
+          .append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
-    if (missing.length() > 0) throw AuthenticationException.incomplete(missing + "Authorization=" + header);
-    if (!AMZ_DATE.matcher(amzDate.trim()).matches()) {
+    if (missing != null) throw AuthenticationException.incomplete(missing + "Authorization=" + header);
+    if (!isAmzDate(amzDate.trim())) {
       throw AuthenticationException.incomplete("Date must be in ISO-8601 'basic format'. Got '" + amzDate
           + "'. See http://en.wikipedia.org/wiki/ISO_8601");
     }
-    String credential = params.get("Credential");
-    String[] scope = credential.split("/", -1);
-    if (scope.length != 5) {
+    String[] scope = new String[5];
+    int parts = 0;
+    for (int from = 0; ; ) {
+      int slash = credential.indexOf('/', from);
+      if (parts < 5) scope[parts] = credential.substring(from, slash < 0 ? credential.length() : slash);
+      parts++;
+      if (slash < 0) break;
+      from = slash + 1;
+    }
+    if (parts != 5) {
       throw AuthenticationException.incomplete("Credential must have exactly 5 slash-delimited elements, e.g. "
           + "keyid/date/region/service/term, got '" + credential + "'");
     }
@@ -156,11 +178,61 @@ public final class SigV4Verifier {
       throw AuthenticationException.incomplete("Credential should be scoped with a valid terminator: "
           + "'aws4_request', not '" + scope[4] + "'. ");
     }
-    List<String> signed = new ArrayList<>();
-    for (String s : params.get("SignedHeaders").split(";")) {
-      if (!s.isEmpty()) signed.add(s.toLowerCase(Locale.ROOT));
+    List<String> signed = new ArrayList<>(8);
+    for (int from = 0; from < signedHeaders.length(); ) {
+      int semicolon = signedHeaders.indexOf(';', from);
+      int to = semicolon < 0 ? signedHeaders.length() : semicolon;
+      if (to > from) signed.add(signedHeaders.substring(from, to).toLowerCase(Locale.ROOT));
+      from = to + 1;
     }
-    return new Authorization(scope[0], scope[1], scope[2], scope[3], List.copyOf(signed), params.get("Signature"));
+    return new Authorization(scope[0], scope[1], scope[2], scope[3], List.copyOf(signed), signature);
+  }
+
+  /**
+   * Whether {@code given} is the lower-case hex {@code expected}, ignoring the case of ASCII
+   * letters, in time independent of where they differ (as MessageDigest.isEqual).
+   */
+  static boolean sameHex(String expected, String given) {
+    if (expected.length() != given.length()) return false;
+    int diff = 0;
+    for (int i = 0; i < expected.length(); i++) {
+      char c = given.charAt(i);
+      diff |= expected.charAt(i) ^ (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    return diff == 0;
+  }
+
+  private static StringBuilder missing(StringBuilder missing, String parameter) {
+    return (missing == null ? new StringBuilder() : missing)
+        .append("Authorization header requires '").append(parameter).append("' parameter. ");
+  }
+
+  /** {@code s[from, to)} trimmed as {@link String#trim()} trims. */
+  private static String trimmed(String s, int from, int to) {
+    return s.substring(trimStart(s, from, to), trimEnd(s, from, to));
+  }
+
+  private static int trimStart(String s, int from, int to) {
+    while (from < to && s.charAt(from) <= ' ') from++;
+    return from;
+  }
+
+  private static int trimEnd(String s, int from, int to) {
+    while (to > from && s.charAt(to - 1) <= ' ') to--;
+    return to;
+  }
+
+  private static boolean is(String s, int from, int to, String name) {
+    return to - from == name.length() && s.startsWith(name, from);
+  }
+
+  /** {@code yyyyMMdd'T'HHmmss'Z'}: eight digits, T, six digits, Z. */
+  static boolean isAmzDate(String s) {
+    if (s.length() != 16 || s.charAt(8) != 'T' || s.charAt(15) != 'Z') return false;
+    for (int i = 0; i < 15; i++) {
+      if (i != 8 && (s.charAt(i) < '0' || s.charAt(i) > '9')) return false;
+    }
+    return true;
   }
 
   private void checkSkew(String amzDate, Instant now) throws AuthenticationException {
@@ -183,7 +255,7 @@ public final class SigV4Verifier {
   }
 
   /**
-   * {@code yyyyMMdd'T'HHmmss'Z'} (already matched by {@link #AMZ_DATE}) as an instant, by hand:
+   * {@code yyyyMMdd'T'HHmmss'Z'} (already checked by {@link #isAmzDate}) as an instant, by hand:
    * {@code DateTimeFormatter} parsing cost more than the signature on every request.
    *
    * @throws DateTimeException for a field out of range (month 13, second 61, ...)
@@ -209,15 +281,30 @@ public final class SigV4Verifier {
 
   /** The hex signature the request should carry. */
   String signature(SignedRequest request, Authorization auth, String amzDate, String secret) {
-    String canonicalRequest = canonicalRequest(request, auth.signedHeaders());
-    String scope = auth.date() + "/" + auth.region() + "/" + auth.service() + "/aws4_request";
-    String stringToSign = ALGORITHM + "\n" + amzDate + "\n" + scope + "\n"
-        + HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
+    // Hashed and MACed from one reused builder, without the canonical request and the string to
+    // sign as Strings and then as byte arrays (0.5 KB allocated per call, BENCHMARKS.md).
+    StringBuilder text = TEXT.get();
+    if (text.capacity() > 16_384) TEXT.set(text = new StringBuilder(1024)); // after a request with huge headers
+    text.setLength(0);
+    appendCanonicalRequest(text, request, auth.signedHeaders());
+    byte[] canonicalHash = digest(SHA256.get(), text);
+    text.setLength(0);
+    String scope = text.append(auth.date()).append('/').append(auth.region()).append('/').append(auth.service())
+        .append("/aws4_request").toString();
+    text.setLength(0);
+    text.append(ALGORITHM).append('\n').append(amzDate).append('\n').append(scope).append('\n');
+    HEX.formatHex(text, canonicalHash);
     // Keyed by access key and scope: the secret of an access key is fixed for the node's lifetime.
     SecretKeySpec key = signingKeys.computeIfAbsent(auth.accessKeyId() + "/" + scope,
         k -> new SecretKeySpec(signingKey(secret, auth.date(), auth.region(), auth.service()), "HmacSHA256"));
     if (signingKeys.size() > 10_000) signingKeys.clear(); // one entry per key, day and Region: bound it anyway
-    return HEX.formatHex(hmac(key, stringToSign));
+    try {
+      Mac mac = HMAC.get();
+      mac.init(key);
+      return HEX.formatHex(macOf(mac, text));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -226,7 +313,13 @@ public final class SigV4Verifier {
    * joined by commas), the signed header list, and the hex SHA-256 of the payload.
    */
   public static String canonicalRequest(SignedRequest request, List<String> signedHeaders) {
-    StringBuilder out = new StringBuilder(512).append(request.method()).append('\n')
+    StringBuilder out = new StringBuilder(512);
+    appendCanonicalRequest(out, request, signedHeaders);
+    return out.toString();
+  }
+
+  private static void appendCanonicalRequest(StringBuilder out, SignedRequest request, List<String> signedHeaders) {
+    out.append(request.method()).append('\n')
         .append(canonicalUri(request.rawPath())).append('\n').append(canonicalQuery(request.rawQuery())).append('\n');
     for (String name : signedHeaders) {
       out.append(name).append(':');
@@ -242,7 +335,47 @@ public final class SigV4Verifier {
       if (i > 0) out.append(';');
       out.append(signedHeaders.get(i));
     }
-    return out.append('\n').append(HEX.formatHex(sha256(request.body()))).toString();
+    out.append('\n');
+    HEX.formatHex(out, sha256(request.body()));
+  }
+
+  /** The text of one signature (the canonical request, then the string to sign), reused per thread. */
+  private static final ThreadLocal<StringBuilder> TEXT = ThreadLocal.withInitial(() -> new StringBuilder(1024));
+
+  /** Bytes of ASCII text, in chunks: the text of a signature is ASCII but for odd header values. */
+  private static final ThreadLocal<byte[]> CHUNK = ThreadLocal.withInitial(() -> new byte[256]);
+
+  /** SHA-256 of {@code text}'s UTF-8 bytes. */
+  static byte[] digest(MessageDigest md, CharSequence text) {
+    if (!isAscii(text)) return md.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+    byte[] chunk = CHUNK.get();
+    for (int from = 0; from < text.length(); from += chunk.length) {
+      int n = ascii(text, from, chunk);
+      md.update(chunk, 0, n);
+    }
+    return md.digest();
+  }
+
+  /** HMAC of {@code text}'s UTF-8 bytes with the initialised {@code mac}. */
+  static byte[] macOf(Mac mac, CharSequence text) {
+    if (!isAscii(text)) return mac.doFinal(text.toString().getBytes(StandardCharsets.UTF_8));
+    byte[] chunk = CHUNK.get();
+    for (int from = 0; from < text.length(); from += chunk.length) {
+      int n = ascii(text, from, chunk);
+      mac.update(chunk, 0, n);
+    }
+    return mac.doFinal();
+  }
+
+  private static boolean isAscii(CharSequence text) {
+    for (int i = 0; i < text.length(); i++) if (text.charAt(i) >= 0x80) return false;
+    return true;
+  }
+
+  private static int ascii(CharSequence text, int from, byte[] into) {
+    int n = Math.min(into.length, text.length() - from);
+    for (int i = 0; i < n; i++) into[i] = (byte) text.charAt(from + i);
+    return n;
   }
 
   /** Trims a header value and folds every run of whitespace (including line folds) into one space. */
