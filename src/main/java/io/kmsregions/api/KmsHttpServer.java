@@ -131,6 +131,8 @@ public final class KmsHttpServer {
   /**
    * The request body. One that arrived with the head is already strict: take its bytes without
    * materialising a stream; otherwise collect it, at most {@code kms.http.max-request-bytes}.
+   * The array is the ByteString's own when it has one of exactly this size (no copy): request
+   * bodies are only ever read, never written.
    */
   private CompletionStage<byte[]> body(HttpRequest request) {
     HttpEntity entity = request.entity();
@@ -138,10 +140,10 @@ public final class KmsHttpServer {
       if (strict.getData().size() > settings.maxRequestBytes()) {
         return CompletableFuture.failedFuture(new IllegalArgumentException("body too large"));
       }
-      return CompletableFuture.completedFuture(strict.getData().toArray());
+      return CompletableFuture.completedFuture(strict.getData().toArrayUnsafe());
     }
     return ApiContext.direct(entity.toStrict(settings.forwardTimeout().toMillis(), settings.maxRequestBytes(), materializer))
-        .thenApply(s -> s.getData().toArray());
+        .thenApply(s -> s.getData().toArrayUnsafe());
   }
 
   private ApiResponse tooLarge() {

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -134,13 +133,20 @@ public final class Authenticator {
    * SigV4-verified front, the XKS proxy ({@code io.kmsregions.keystore.xks.XksProxy}).
    */
   public static SignedRequest signedRequest(HttpRequest request, byte[] body) {
-    Map<String, List<String>> headers = new LinkedHashMap<>();
+    Map<String, List<String>> headers = new HashMap<>(32);
     for (HttpHeader h : request.getHeaders()) {
-      headers.computeIfAbsent(h.lowercaseName(), k -> new ArrayList<>()).add(h.value());
+      // One value per name is the rule: an immutable one-element list, a list only for repeats.
+      headers.merge(h.lowercaseName(), List.of(h.value()), Authenticator::joined);
     }
     headers.putIfAbsent("content-type", List.of(request.entity().getContentType().toString()));
     headers.putIfAbsent("content-length", List.of(Long.toString(body.length)));
     String query = request.getUri().rawQueryString().orElse("");
     return new SignedRequest(request.method().value(), request.getUri().path(), query, headers, body);
+  }
+
+  private static List<String> joined(List<String> first, List<String> more) {
+    List<String> all = new ArrayList<>(first);
+    all.addAll(more);
+    return all;
   }
 }

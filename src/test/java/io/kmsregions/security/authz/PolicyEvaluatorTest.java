@@ -31,6 +31,29 @@ class PolicyEvaluatorTest {
   }
 
   @Test
+  void rootAccountReadsOnlyARootUsersArn() {
+    assertEquals(ACCOUNT, PolicyEvaluator.rootAccount("arn:aws:iam::111122223333:root"));
+    assertEquals(ACCOUNT, PolicyEvaluator.rootAccount("arn:aws-cn:iam::111122223333:root"));
+    for (String notRoot : new String[] {"arn:aws:iam::111122223333:user/alice", "arn:aws:iam::11112222333:root",
+        "arn:aws:iam::1111222233334:root", "arn:aws:iam::11112222333x:root", "arn::iam::111122223333:root",
+        "arn:aws:sts::111122223333:root", "arn:aws:iam:us-east-1:111122223333:root", "111122223333", "*", "",
+        "arn:aws:iam::111122223333:root/x", "xarn:aws:iam::111122223333:root", "arn:aws:iam::root"}) {
+      assertEquals(null, PolicyEvaluator.rootAccount(notRoot), notRoot);
+    }
+    assertEquals(null, PolicyEvaluator.rootAccount(null));
+    // The policy sees the same: a root ARN names its account, a malformed one names nobody.
+    String byRoot = stmt("Allow", "{\"AWS\":\"arn:aws:iam::111122223333:root\"}", "\"kms:*\"", "");
+    assertTrue(key(byRoot, req(ALICE, "kms:Encrypt", Map.of())).accountAllow());
+    assertTrue(key(byRoot, req(ROOT, "kms:Encrypt", Map.of())).directAllow());
+    String malformed = stmt("Allow", "{\"AWS\":\"arn:aws:iam::11112222333:root\"}", "\"kms:*\"", "");
+    assertFalse(key(malformed, req(ALICE, "kms:Encrypt", Map.of())).accountAllow());
+    assertFalse(key(malformed, req(ROOT, "kms:Encrypt", Map.of())).directAllow());
+    assertTrue(ROOT.principalArn().equals("arn:aws:iam::111122223333:root")
+        && req(ROOT, "kms:Encrypt", Map.of()).isRoot());
+    assertFalse(req(ALICE, "kms:Encrypt", Map.of()).isRoot());
+  }
+
+  @Test
   void actionWildcardsAreCaseInsensitive() {
     String p = stmt("Allow", "{\"AWS\":\"arn:aws:iam::111122223333:user/alice\"}", "[\"kms:Get*\",\"kms:Desc?ibeKey\"]", "");
     assertTrue(key(p, req(ALICE, "kms:GetKeyPolicy", Map.of())).directAllow());
