@@ -347,24 +347,32 @@ public final class SigV4Verifier {
 
   /** SHA-256 of {@code text}'s UTF-8 bytes. */
   static byte[] digest(MessageDigest md, CharSequence text) {
-    if (!isAscii(text)) return md.digest(text.toString().getBytes(StandardCharsets.UTF_8));
-    byte[] chunk = CHUNK.get();
-    for (int from = 0; from < text.length(); from += chunk.length) {
-      int n = ascii(text, from, chunk);
-      md.update(chunk, 0, n);
-    }
+    feed(text, md::update);
     return md.digest();
   }
 
   /** HMAC of {@code text}'s UTF-8 bytes with the initialised {@code mac}. */
   static byte[] macOf(Mac mac, CharSequence text) {
-    if (!isAscii(text)) return mac.doFinal(text.toString().getBytes(StandardCharsets.UTF_8));
+    feed(text, mac::update);
+    return mac.doFinal();
+  }
+
+  /** A digest's or a MAC's {@code update(bytes, offset, length)}. */
+  private interface Update {
+    void update(byte[] bytes, int offset, int length);
+  }
+
+  /** Feeds {@code text}'s UTF-8 bytes to {@code sink}: ASCII text in chunks, without a copy of it all. */
+  private static void feed(CharSequence text, Update sink) {
+    if (!isAscii(text)) {
+      byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+      sink.update(bytes, 0, bytes.length);
+      return;
+    }
     byte[] chunk = CHUNK.get();
     for (int from = 0; from < text.length(); from += chunk.length) {
-      int n = ascii(text, from, chunk);
-      mac.update(chunk, 0, n);
+      sink.update(chunk, 0, ascii(text, from, chunk));
     }
-    return mac.doFinal();
   }
 
   private static boolean isAscii(CharSequence text) {

@@ -168,4 +168,23 @@ class SigV4ParseTest {
     assertFalse(SigV4Verifier.sameHex(expected, expected.replace('d', '\u212a')));
     assertFalse(SigV4Verifier.sameHex("ab", "\u0141b"));
   }
+
+  @Test
+  void textIsHashedAndMacedAsItsUtf8Bytes() throws Exception {
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    javax.crypto.spec.SecretKeySpec key = new javax.crypto.spec.SecretKeySpec(new byte[32], "HmacSHA256");
+    StringBuilder longAscii = new StringBuilder();
+    for (int i = 0; i < 1000; i++) longAscii.append((char) (' ' + i % 95)); // several chunks, a partial last
+    for (String text : new String[] {"", "a", longAscii.toString(), "host:caf\u00e9\n", longAscii + "\u20ac"}) {
+      byte[] utf8 = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(java.util.HexFormat.of().formatHex(md.digest(utf8)),
+          java.util.HexFormat.of().formatHex(SigV4Verifier.digest(md, new StringBuilder(text))), text);
+      mac.init(key);
+      byte[] expected = mac.doFinal(utf8);
+      mac.init(key);
+      assertEquals(java.util.HexFormat.of().formatHex(expected),
+          java.util.HexFormat.of().formatHex(SigV4Verifier.macOf(mac, text)), text);
+    }
+  }
 }
