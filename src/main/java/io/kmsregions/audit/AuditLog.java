@@ -446,13 +446,19 @@ public final class AuditLog implements Extension {
       ObjectNode out = JSON.createObjectNode();
       while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
         String name = p.currentName();
-        p.nextToken();
-        if (SECRET_FIELDS.contains(name.toLowerCase(Locale.ROOT))) {
+        com.fasterxml.jackson.core.JsonToken token = p.nextToken();
+        if (isSecret(name)) {
           p.skipChildren(); // a string is skipped unread by the next nextToken()
           continue;
         }
-        JsonNode value = MEMBER_READER.readTree(p);
-        out.set(lowerCamel(cut(name)), sanitize(value == null ? JSON.nullNode() : value, USER_MAPS.contains(name)));
+        JsonNode value;
+        if (token == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+          value = JSON.getNodeFactory().textNode(cut(p.getText())); // what sanitize makes of it, without a reader
+        } else {
+          JsonNode read = MEMBER_READER.readTree(p);
+          value = sanitize(read == null ? JSON.nullNode() : read, USER_MAPS.contains(name));
+        }
+        out.set(lowerCamel(cut(name)), value);
       }
       if (p.nextToken() != null) return null; // trailing tokens: not a JSON object
       return out;
@@ -481,7 +487,7 @@ public final class AuditLog implements Extension {
       Iterator<Map.Entry<String, JsonNode>> fields = n.fields();
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> f = fields.next();
-        if (!userMap && SECRET_FIELDS.contains(f.getKey().toLowerCase(Locale.ROOT))) continue;
+        if (!userMap && isSecret(f.getKey())) continue;
         String name = userMap ? cut(f.getKey()) : lowerCamel(cut(f.getKey()));
         out.set(name, sanitize(f.getValue(), !userMap && USER_MAPS.contains(f.getKey())));
       }
@@ -517,8 +523,24 @@ public final class AuditLog implements Extension {
     return new UUID(high, low).toString();
   }
 
+  /** Whether a member is one of {@link #SECRET_FIELDS}, in any case, without a lower-cased copy of its name. */
+  static boolean isSecret(String name) {
+    for (String secret : SECRET_FIELDS) {
+      if (secret.length() == name.length() && secret.equalsIgnoreCase(name)) return true;
+    }
+    return false;
+  }
+
+  // Member names are few (the API's own); a bound keeps hostile bodies from growing it.
+  private static final Map<String, String> LOWER_CAMEL = new java.util.concurrent.ConcurrentHashMap<>();
+
   private static String lowerCamel(String s) {
-    return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    if (s.isEmpty() || Character.isLowerCase(s.charAt(0))) return s;
+    String known = LOWER_CAMEL.get(s);
+    if (known != null) return known;
+    String converted = Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    if (LOWER_CAMEL.size() < 1024) LOWER_CAMEL.put(s, converted);
+    return converted;
   }
 
   private static String cut(String s) {

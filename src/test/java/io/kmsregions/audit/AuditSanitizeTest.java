@@ -3,6 +3,7 @@ package io.kmsregions.audit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kmsregions.api.Json;
@@ -71,6 +72,27 @@ class AuditSanitizeTest {
       for (int m = random.nextInt(3); m >= 0; m--) c[random.nextInt(c.length)] = alphabet.charAt(random.nextInt(alphabet.length()));
       String body = new String(c);
       assertEquals(byTree(body), byStream(body), body);
+    }
+  }
+
+  @Test
+  void secretsAreSecretInAnyCaseAndNamesAreLowerCamelOnce() {
+    for (String name : new String[] {"Plaintext", "plaintext", "PLAINTEXT", "pLaInTeXt", "CiphertextBlob",
+        "KeyStorePassword", "RawSecretAccessKey", "\u017Fecret" /* LATIN SMALL LETTER LONG S: stricter, not looser */}) {
+      assertTrue(AuditLog.isSecret(name), name);
+      JsonNode r = byStream("{\"KeyId\":\"k\",\"" + name + "\":\"c2VjcmV0\"}");
+      assertFalse(r.toString().contains("c2VjcmV0"), name + " " + r);
+      assertEquals(byTree("{\"" + name + "\":\"c2VjcmV0\"}"), byStream("{\"" + name + "\":\"c2VjcmV0\"}"), name);
+    }
+    for (String name : new String[] {"Plaintexts", "Plain", "", "KeyId", "EncryptionContext", "Secrets"}) {
+      assertFalse(AuditLog.isSecret(name), name);
+    }
+    // The same member name twice in a row (the lowerCamel cache), and one already in lowerCamelCase.
+    for (int i = 0; i < 2; i++) {
+      JsonNode r = byStream("{\"KeyId\":\"k\",\"keySpec\":\"s\",\"X\":\"x\"}");
+      assertEquals("k", r.path("keyId").asText());
+      assertEquals("s", r.path("keySpec").asText());
+      assertEquals("x", r.path("x").asText());
     }
   }
 }
