@@ -47,6 +47,28 @@ public record KmsSettings(
         ClusterClock.from(config));
   }
 
+  /**
+   * The settings a node was created with, handed to its ActorSystem at creation ({@link
+   * org.apache.pekko.actor.setup.ActorSystemSetup}) so that its extensions use that very instance:
+   * one clock per node, the one the laboratory's clock fault changes.
+   */
+  public static final class NodeSetup extends org.apache.pekko.actor.setup.Setup {
+    private final KmsSettings settings;
+
+    public NodeSetup(KmsSettings settings) {
+      this.settings = settings;
+    }
+  }
+
+  /**
+   * The settings of the node {@code system} runs: those it was created with ({@link NodeSetup}), or
+   * else those its configuration gives (an ActorSystem made without one, as some tests do).
+   */
+  public static KmsSettings of(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    return system.settings().setup().get(NodeSetup.class).map(s -> s.settings)
+        .orElseGet(() -> from(system.settings().config()));
+  }
+
   /** The ARN of {@code keyId} in {@code inRegion}. */
   public String keyArn(String inRegion, String keyId) {
     return io.kmsregions.key.KeyArns.keyArn(partition, inRegion, accountId, keyId);

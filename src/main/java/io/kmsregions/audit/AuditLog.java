@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -85,7 +84,7 @@ public final class AuditLog implements Extension {
     @Override
     public AuditLog createExtension(ActorSystem<?> system) {
       Config config = system.settings().config();
-      AuditLog audit = new AuditLog(KmsSettings.from(config),
+      AuditLog audit = new AuditLog(KmsSettings.of(system),
           Path.of(config.getString("pekko.persistence.journal.leveldb.dir")).getParent().resolve(FILE_NAME),
           config.getDuration("kms.audit.flush-interval"), config.getBytes("kms.audit.max-file-size"),
           config.getInt("kms.audit.max-files"), config.getBoolean("kms.audit.read-only-events"));
@@ -111,9 +110,6 @@ public final class AuditLog implements Extension {
   private record Stop() implements Entry {}
 
   private final KmsSettings settings;
-  // The node's own clock once the node hands it over (useClock): the extension builds its settings
-  // from the configuration, whose clock would not see the laboratory's clock fault.
-  private volatile io.kmsregions.ClusterClock clock;
   private final Path file;
   private final Duration flushInterval;
   private final long maxFileBytes;
@@ -149,7 +145,6 @@ public final class AuditLog implements Extension {
       boolean readOnlyEvents) {
     this.readOnlyEvents = readOnlyEvents;
     this.settings = settings;
-    this.clock = settings.clock();
     this.file = file;
     this.flushInterval = flushInterval;
     this.maxFileBytes = maxFileBytes;
@@ -157,11 +152,6 @@ public final class AuditLog implements Extension {
     this.writer = new Thread(this::run, "kms-audit-" + settings.region());
     writer.setDaemon(true);
     writer.start();
-  }
-
-  /** Dates the records on {@code nodeClock}, the clock the node's keys use (called at node start). */
-  public void useClock(io.kmsregions.ClusterClock nodeClock) {
-    this.clock = nodeClock;
   }
 
   /** Where this Region's audit log is. */
@@ -175,7 +165,7 @@ public final class AuditLog implements Extension {
    */
   public void apiCall(String operation, String requestId, Caller caller, byte[] request, int status, byte[] response) {
     if (caller == null || (!readOnlyEvents && readOnly(operation))) return;
-    enqueue(new ApiCall(clock.now(), operation, requestId, caller, request, status, response));
+    enqueue(new ApiCall(settings.clock().now(), operation, requestId, caller, request, status, response));
   }
 
   /**
@@ -185,7 +175,7 @@ public final class AuditLog implements Extension {
    * SynchronizeMultiRegionKey (shared properties or member list applied here).
    */
   public void serviceEvent(String eventName, String keyId, Map<String, String> details) {
-    enqueue(new ServiceEvent(clock.now(), eventName, keyId, details));
+    enqueue(new ServiceEvent(settings.clock().now(), eventName, keyId, details));
   }
 
   private void enqueue(Entry e) {

@@ -160,13 +160,13 @@ public final class LoadBench {
   private static String busy(OpResult r) {
     double b = r.busyCores();
     double own = r.ownCores();
-    String kernel = Double.isNaN(r.kernelShare()) ? ""
+    String jvm = Double.isNaN(r.kernelShare()) ? ""
         : String.format(Locale.ROOT, "; this JVM %.0f%% in the kernel", 100 * r.kernelShare());
     if (!Double.isNaN(r.allocatedBytesPerRequest())) {
-      kernel += String.format(Locale.ROOT, ", allocated %.1f KB/request", r.allocatedBytesPerRequest() / 1024);
+      jvm += String.format(Locale.ROOT, ", allocated %.1f KB/request", r.allocatedBytesPerRequest() / 1024);
     }
     return Double.isNaN(b) ? "" : String.format(Locale.ROOT, ", cores busy: %.2f, of which under test %.2f, others %.2f%s",
-        b, own, Math.max(0, b - own), kernel);
+        b, own, Math.max(0, b - own), jvm);
   }
 
   /** Two warm-up slices in a row within this fraction of each other mean the JIT is done. */

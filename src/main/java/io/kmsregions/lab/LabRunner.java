@@ -8,7 +8,6 @@ import io.kmsregions.bench.SigV4;
 import io.kmsregions.region.RegionSpec;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -45,8 +45,6 @@ public final class Guardian {
       io.kmsregions.seed.SeedFile seed,
       CompletableFuture<Integer> seeded) {
     return Behaviors.setup(ctx -> {
-      // The audit log dates its records on this node's clock (one clock per node: the clock fault).
-      io.kmsregions.audit.AuditLog.get(ctx.getSystem()).useClock(settings.clock());
       KeyCache cache = new KeyCache();
       if (admin.eventLog() != null) {
         cache.listen(admin.eventLog());

@@ -125,6 +125,7 @@ public final class RegionNode {
           SYSTEM_NAME,
           org.apache.pekko.actor.setup.ActorSystemSetup.create(
               org.apache.pekko.actor.BootstrapSetup.create(config),
+              new KmsSettings.NodeSetup(settings), // the audit log dates its records on this node's clock
               org.apache.pekko.serialization.jackson.JacksonObjectMapperProviderSetup.create(
                   new io.kmsregions.security.atrest.SealingObjectMapperFactory(rootKey))));
     } catch (RuntimeException e) {

@@ -132,6 +132,14 @@ class ClockFaultTest {
     // Dates the sped-up Region hands out are on its own (now skewed) clock: a week ahead already.
     long usNow = us.createKey(b -> b.description("after")).keyMetadata().creationDate().toEpochMilli();
     assertTrue(usNow - System.currentTimeMillis() > Duration.ofDays(6).toMillis(), "us-east-1's clock is ahead");
+    // So are its audit records: the audit log runs on the node's own clock, not on one of its own.
+    io.kmsregions.audit.AuditLog audit = io.kmsregions.audit.AuditLog.get(cluster.node(US).system());
+    assertTrue(audit.flush(10_000));
+    List<String> lines = java.nio.file.Files.readAllLines(audit.file());
+    JsonNode last = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(lines.size() - 1));
+    assertEquals("CreateKey", last.path("eventName").asText(), last.toString());
+    long eventTime = java.time.Instant.parse(last.path("eventTime").asText()).toEpochMilli();
+    assertTrue(eventTime - System.currentTimeMillis() > Duration.ofDays(6).toMillis(), "audit eventTime " + last);
   }
 
   @Test

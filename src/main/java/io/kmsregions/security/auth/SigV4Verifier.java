@@ -119,8 +119,7 @@ public final class SigV4Verifier {
     // Scanned in place rather than split into a map: this runs for every request, and the split
     // version allocated 2.6 KB per call, now 1.0 KB (BENCHMARKS.md, "p99 at half").
     String h = header.trim();
-    String credential = null, signature = null, signedHeaders = null;
-    boolean seenCredential = false, seenSignature = false, seenSignedHeaders = false;
+    String credential = null, signature = null, signedHeaders = null; // the first of each counts
     if (h.startsWith(ALGORITHM + " ")) {
       int from = ALGORITHM.length() + 1;
       while (from <= h.length()) {
@@ -129,16 +128,9 @@ public final class SigV4Verifier {
         int eq = h.indexOf('=', from);
         if (eq >= 0 && eq < to && eq > from) { // a name before '=' (possibly blank, like split's)
           int ns = trimStart(h, from, eq), ne = trimEnd(h, from, eq);
-          if (!seenCredential && is(h, ns, ne, "Credential")) {
-            seenCredential = true;
-            credential = trimmed(h, eq + 1, to);
-          } else if (!seenSignature && is(h, ns, ne, "Signature")) {
-            seenSignature = true;
-            signature = trimmed(h, eq + 1, to);
-          } else if (!seenSignedHeaders && is(h, ns, ne, "SignedHeaders")) {
-            seenSignedHeaders = true;
-            signedHeaders = trimmed(h, eq + 1, to);
-          }
+          if (credential == null && is(h, ns, ne, "Credential")) credential = trimmed(h, eq + 1, to);
+          else if (signature == null && is(h, ns, ne, "Signature")) signature = trimmed(h, eq + 1, to);
+          else if (signedHeaders == null && is(h, ns, ne, "SignedHeaders")) signedHeaders = trimmed(h, eq + 1, to);
         }
         if (comma < 0) break;
         from = comma + 1;
@@ -148,15 +140,10 @@ public final class SigV4Verifier {
       throw AuthenticationException.incomplete("Unsupported AWS 'algorithm': '"
           + (space < 0 ? h : h.substring(0, space)) + "'");
     }
-    StringBuilder missing = null;
-    if (credential == null || credential.isEmpty()) missing = missing(missing, "Credential");
-    if (signature == null || signature.isEmpty()) missing = missing(missing, "Signature");
-    if (signedHeaders == null || signedHeaders.isEmpty()) missing = missing(missing, "SignedHeaders");
-    if (amzDate == null) {
-      missing = (missing == null ? new StringBuilder() : missing)
-          .append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
-    }
-    if (missing != null) throw AuthenticationException.incomplete(missing + "Authorization=" + header);
+    String missing = missing("Credential", credential) + missing("Signature", signature)
+        + missing("SignedHeaders", signedHeaders)
+        + (amzDate == null ? "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. " : "");
+    if (!missing.isEmpty()) throw AuthenticationException.incomplete(missing + "Authorization=" + header);
     if (!isAmzDate(amzDate.trim())) {
       throw AuthenticationException.incomplete("Date must be in ISO-8601 'basic format'. Got '" + amzDate
           + "'. See http://en.wikipedia.org/wiki/ISO_8601");
@@ -202,9 +189,9 @@ public final class SigV4Verifier {
     return diff == 0;
   }
 
-  private static StringBuilder missing(StringBuilder missing, String parameter) {
-    return (missing == null ? new StringBuilder() : missing)
-        .append("Authorization header requires '").append(parameter).append("' parameter. ");
+  /** AWS's sentence for a parameter the header lacks (or leaves empty); "" when present. */
+  private static String missing(String parameter, String value) {
+    return value == null || value.isEmpty() ? "Authorization header requires '" + parameter + "' parameter. " : "";
   }
 
   /** {@code s[from, to)} trimmed as {@link String#trim()} trims. */
