@@ -33,6 +33,7 @@ public final class RegionNode {
   private final RegionSpec spec;
   private final ActorSystem<Void> system;
   private final CompletableFuture<ServerBinding> binding;
+  private final CompletableFuture<Void> adminBound;
   private final CompletableFuture<ActorRef<RegionDirectory.Command>> directory;
   private final CompletableFuture<Void> up = new CompletableFuture<>();
   /** This Region's seeded keys exist (issue 8); 0 without a seed file. */
@@ -42,10 +43,12 @@ public final class RegionNode {
       RegionSpec spec,
       ActorSystem<Void> system,
       CompletableFuture<ServerBinding> binding,
+      CompletableFuture<Void> adminBound,
       CompletableFuture<ActorRef<RegionDirectory.Command>> directory) {
     this.spec = spec;
     this.system = system;
     this.binding = binding;
+    this.adminBound = adminBound;
     this.directory = directory;
     org.apache.pekko.cluster.Cluster.get(system).registerOnMemberUp(() -> up.complete(null));
   }
@@ -115,8 +118,9 @@ public final class RegionNode {
       throw e;
     }
     CompletableFuture<Integer> seeded = new CompletableFuture<>();
+    CompletableFuture<Void> adminBound = new CompletableFuture<>();
     Guardian.Admin admin = new Guardian.Admin(config.getString("kms.admin.host"), config.getInt("kms.admin.port"),
-        all, shaper, eventLog);
+        all, shaper, eventLog, adminBound);
     ActorSystem<Void> system;
     try {
       system = ActorSystem.create(
@@ -132,7 +136,7 @@ public final class RegionNode {
       if (shaper != null) shaper.close();
       throw e;
     }
-    RegionNode node = new RegionNode(spec, system, binding, directory);
+    RegionNode node = new RegionNode(spec, system, binding, adminBound, directory);
     seeded.whenComplete((n, failure) -> {
       if (failure == null) node.seeded.complete(n);
       else node.seeded.completeExceptionally(failure);
@@ -141,6 +145,7 @@ public final class RegionNode {
     system.getWhenTerminated().thenRun(() -> {
       IllegalStateException stopped = new NodeStopped(spec.name() + " stopped");
       binding.completeExceptionally(stopped);
+      adminBound.completeExceptionally(stopped);
       node.up.completeExceptionally(stopped);
       node.seeded.completeExceptionally(stopped);
       if (s != null) s.close();
@@ -182,12 +187,13 @@ public final class RegionNode {
   }
 
   /**
-   * Completes when this node is an Up member of the cluster, its HTTP endpoint is bound and its
-   * seeded keys exist; fails with a {@link io.kmsregions.seed.SeedException} on a seed conflict.
+   * Completes when this node is an Up member of the cluster, its HTTP and admin endpoints are bound
+   * and its seeded keys exist; fails with a {@link io.kmsregions.seed.SeedException} on a seed
+   * conflict, and with the bind failure when a port is taken.
    */
   public CompletionStage<ServerBinding> ready() {
     CompletableFuture<ServerBinding> ready = new CompletableFuture<>();
-    CompletableFuture.allOf(up, binding, seeded).whenComplete((v, failure) -> {
+    CompletableFuture.allOf(up, binding, adminBound, seeded).whenComplete((v, failure) -> {
       if (failure == null) {
         ready.complete(binding.join());
         return;
@@ -195,7 +201,7 @@ public final class RegionNode {
       // Several may fail at once (a refused bind or a seed conflict stops the node, which then
       // fails the rest with "stopped"): report the cause, not the consequence.
       Throwable chosen = null;
-      for (CompletableFuture<?> f : List.of(seeded, binding, up)) {
+      for (CompletableFuture<?> f : List.of(seeded, binding, adminBound, up)) {
         Throwable cause = causeOf(f);
         if (cause != null && (chosen == null || chosen instanceof NodeStopped) && !(cause instanceof NodeStopped)) chosen = cause;
         if (cause != null && chosen == null) chosen = cause;
