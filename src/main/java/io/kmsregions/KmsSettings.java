@@ -14,6 +14,8 @@ import java.util.List;
  * @param deliveryTimeout how long one cross-Region delivery attempt waits for its acknowledgement
  * @param minBackoff first retry delay of a failed cross-Region delivery; doubles up to maxBackoff
  * @param maxRequestBytes largest accepted HTTP request body
+ * @param requestTimeout how long the KMS endpoint lets one request take before it answers
+ *     DependencyTimeoutException (503) itself; a safety net, longer than every timeout inside
  * @param clock the cluster's (possibly sped-up) clock
  */
 public record KmsSettings(
@@ -28,6 +30,7 @@ public record KmsSettings(
     Duration maxBackoff,
     int snapshotEvery,
     long maxRequestBytes,
+    Duration requestTimeout,
     ClusterClock clock) {
 
   public static KmsSettings from(Config config) {
@@ -44,6 +47,7 @@ public record KmsSettings(
         kms.getDuration("replication.max-backoff"),
         kms.getInt("snapshot-every"),
         kms.getBytes("http.max-request-bytes"),
+        kms.getDuration("http.request-timeout"),
         ClusterClock.from(config));
   }
 
