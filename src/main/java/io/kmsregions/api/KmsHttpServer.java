@@ -144,7 +144,8 @@ public final class KmsHttpServer {
     CompletableFuture<ApiResponse> f = answer.toCompletableFuture();
     if (f.isDone()) return f;
     long timeout = settings.requestTimeout().toMillis();
-    return f.orTimeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS).exceptionally(failure -> {
+    // On a copy: the answer's own future may be shared, and must not be failed by this request's clock.
+    return f.copy().orTimeout(timeout, java.util.concurrent.TimeUnit.MILLISECONDS).exceptionally(failure -> {
       Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
           ? c.getCause() : failure;
       if (cause instanceof java.util.concurrent.TimeoutException) {
