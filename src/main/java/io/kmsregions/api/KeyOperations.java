@@ -136,7 +136,9 @@ final class KeyOperations {
     Requests.DescribeKey r = Json.read(body, Requests.DescribeKey.class);
     String keyId = api.resolveKeyId(r.keyId());
     Validate.grantTokens(r.grantTokens());
-    return api.askKey(keyId, KeyEntity.GetKey::new).thenApply(k -> {
+    // From the key cache, as Encrypt reads it (the actor publishes before it replies to a change),
+    // else from the actor: no mailbox round trip and no ask timer for a key in use.
+    return api.key(keyId).thenApply(k -> {
       ObjectNode out = Json.MAPPER.createObjectNode();
       out.set("KeyMetadata", KeyMetadataJson.of(k, api.settings()));
       return out;
