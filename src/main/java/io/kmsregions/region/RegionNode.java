@@ -240,6 +240,16 @@ public final class RegionNode {
     return binding.join().localAddress().getPort();
   }
 
+  /**
+   * Waits up to {@code timeout} for this node's ActorSystem to terminate (after {@link #stop} or
+   * {@code system().terminate()}); false if it has not by then. Over tls-tcp, Pekko 1.7.0's Artery
+   * may wait for a TLS stream without a deadline and never terminate (apache/pekko#3247).
+   */
+  public boolean awaitTerminated(Duration timeout) {
+    return system.getWhenTerminated().toCompletableFuture().thenApply(t -> true)
+        .completeOnTimeout(false, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();
+  }
+
   /** Leaves the cluster and stops, running coordinated shutdown; waits up to {@code timeout}. */
   public void stop(Duration timeout) {
     system.terminate();

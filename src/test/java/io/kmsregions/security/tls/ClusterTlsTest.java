@@ -209,10 +209,8 @@ class ClusterTlsTest {
    * for a TLS stream on termination (apache/pekko#3247; it failed CI once here): what these tests
    * check is done by then, so such a node is left to finish.
    */
-  private static void awaitTerminated(RegionNode n) throws Exception {
-    try {
-      n.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+  private static void awaitTerminated(RegionNode n) {
+    if (!n.awaitTerminated(Duration.ofSeconds(30))) {
       System.err.println(n.spec().name() + " did not terminate within 30 s (apache/pekko#3247); left to finish");
     }
   }
