@@ -40,7 +40,10 @@ import picocli.CommandLine;
  */
 class UpClusterTlsTest {
   static final List<String> REGIONS = List.of("us-east-1", "eu-west-1");
-  static final Duration READY = Duration.ofSeconds(150);
+  // `up` waits UP_READY for its nodes (CI's 2 cores also run another fork's cluster), this test a
+  // little longer, so that a slow start is reported by `up` with its reason.
+  static final Duration UP_READY = Duration.ofSeconds(170);
+  static final Duration READY = UP_READY.plusSeconds(30);
   // Two node JVMs and the supervisor on a shared 2-core machine.
   static final String NODE_JVM = "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 
@@ -158,7 +161,7 @@ class UpClusterTlsTest {
 
   private static ClusterProcess start(Path data, Path regions, String... extra) throws Exception {
     List<String> args = new java.util.ArrayList<>(List.of("up", "--data-dir", data.toString(), "--regions",
-        regions.toString(), "--supervisor-port", "-1", "--node-jvm-options", NODE_JVM));
+        regions.toString(), "--supervisor-port", "-1", "--node-jvm-options", NODE_JVM, "--ready-timeout", Long.toString(UP_READY.toSeconds())));
     args.addAll(List.of(extra));
     return ClusterProcess.start(READY, args.toArray(String[]::new));
   }

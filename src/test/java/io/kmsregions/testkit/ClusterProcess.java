@@ -51,7 +51,12 @@ public final class ClusterProcess implements AutoCloseable {
     return httpPorts;
   }
 
-  /** Starts {@code java io.kmsregions.cli.Main args...} and waits for its {@code ready} line. */
+  /**
+   * Starts {@code java io.kmsregions.cli.Main args...} and waits for its {@code kms-regions ready:}
+   * line. Fails, with the output and the tail of each node log under {@code --data-dir}, when the
+   * process exits or says it gave up first ({@code up}'s "did not become ready" also contains the
+   * word ready: a test once took that for readiness and failed later, on a stopped cluster).
+   */
   public static ClusterProcess start(Duration readyWithin, String... args) throws IOException {
     String classpath = classpath();
     List<String> command = new ArrayList<>(List.of(
@@ -61,14 +66,16 @@ public final class ClusterProcess implements AutoCloseable {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     ClusterProcess cp = new ClusterProcess(p);
     long deadline = System.nanoTime() + readyWithin.toNanos();
-    while (!cp.output().contains("ready")) {
-      if (!p.isAlive() || System.nanoTime() > deadline) {
+    while (!cp.saidLine(READY_LINE)) {
+      if (!p.isAlive() || cp.saidLine(GAVE_UP_LINE) || System.nanoTime() > deadline) {
         // Why, before the kill below makes every process look killed.
-        String why = p.isAlive() ? "no 'ready' line within " + readyWithin + " (load average "
-            + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + ")"
-            : "exited with " + p.exitValue();
+        String why = p.isAlive() && !cp.saidLine(GAVE_UP_LINE)
+            ? "no 'kms-regions ready:' line within " + readyWithin + " (load average "
+                + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + ")"
+            : p.isAlive() ? "gave up" : "exited with " + p.exitValue();
         cp.kill();
-        throw new AssertionError(why + " from " + String.join(" ", args) + "\n--- output ---\n" + cp.output());
+        throw new AssertionError(why + " from " + String.join(" ", args) + "\n--- output ---\n" + cp.output()
+            + nodeLogTails(args));
       }
       try {
         Thread.sleep(100);
@@ -78,6 +85,36 @@ public final class ClusterProcess implements AutoCloseable {
       }
     }
     return cp;
+  }
+
+  /** What {@code up} and {@code node} print once serving. */
+  static final String READY_LINE = "kms-regions ready:";
+  /** What {@code up} prints when a node did not become ready (it then stops the others and exits). */
+  static final String GAVE_UP_LINE = "kms-regions up:";
+
+  private boolean saidLine(String prefix) {
+    synchronized (output) {
+      for (String line : output) if (line.startsWith(prefix)) return true;
+    }
+    return false;
+  }
+
+  /** The last lines of each node log of {@code up --data-dir DIR} (in DIR/logs), for a failure message. */
+  static String nodeLogTails(String... args) {
+    int at = List.of(args).indexOf("--data-dir");
+    if (at < 0 || at + 1 >= args.length) return "";
+    Path logs = Path.of(args[at + 1]).resolve("logs");
+    StringBuilder out = new StringBuilder();
+    try (var files = Files.list(logs)) {
+      for (Path log : files.sorted().toList()) {
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        out.append("\n--- ").append(log.getFileName()).append(" (last 40 lines) ---\n")
+            .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      out.append("\n(no node logs in ").append(logs).append(": ").append(e).append(')');
+    }
+    return out.toString();
   }
 
   /**
