@@ -69,8 +69,13 @@ class ReadmeWalkthroughTest {
     }
     Path data = Files.createDirectories(temp.resolve("data"));
     for (RegionSpec s : specs) {
-      nodes.add(RegionNode.start(s, specs, data,
-          ConfigFactory.parseString("pekko.persistence.journal.leveldb.fsync = off")));
+      // Plain TCP between these in-process nodes, as in TestCluster: with Pekko 1.7.0 an ActorSystem
+      // terminated in a JVM over tls-tcp sometimes never terminates (apache/pekko#3247, fixed after
+      // 1.7.0) and keeps the fixed ports bound; it failed this test's stop twice in one run. The
+      // walkthrough's calls do not depend on the cluster links; `up`'s node processes (TLS by
+      // default) are covered by UpClusterTlsTest, LabScenariosTest and the fresh-clone check.
+      nodes.add(RegionNode.start(s, specs, data, ConfigFactory.parseString(
+          "pekko.persistence.journal.leveldb.fsync = off\nkms.cluster.tls.enabled = off")));
     }
     try {
       CompletableFuture.allOf(nodes.stream().map(n -> n.ready().toCompletableFuture())
