@@ -34,7 +34,9 @@ import org.HdrHistogram.Histogram;
  * tick can only make the figures worse, never better.
  *
  * <p>Answers are parsed in place: status line, {@code Content-Length} body (kms-regions and moto
- * answer with one); a chunked or unterminated answer is an error of the run, named.
+ * answer with one); {@code Connection: close} (moto's, on every answer) or HTTP/1.0 closes the
+ * connection after the answer, and the next request opens a new one. A chunked or unterminated
+ * answer is an error of the run, named.
  */
 final class OpenLoopSelector implements Runnable {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -72,6 +74,7 @@ final class OpenLoopSelector implements Runnable {
     SocketChannel channel;
     SelectionKey key;
     long sentFor = -1; // scheduled time of the request in flight, or -1 when idle
+    boolean closeAfter; // the answer being read said Connection: close (or was HTTP/1.0 without keep-alive)
     ByteBuffer in = ByteBuffer.allocate(16 * 1024);
 
     void open() throws IOException {
@@ -115,6 +118,8 @@ final class OpenLoopSelector implements Runnable {
       if (headEnd < 0) return -1;
       if (len < 12 || b[0] != 'H') throw new IOException("bad status line");
       int status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
+      closeAfter = b[7] == '0' ? !headerContains(b, headEnd, "connection:", "keep-alive")
+          : headerContains(b, headEnd, "connection:", "close");
       int contentLength = contentLength(b, headEnd);
       if (contentLength < 0) throw new IOException("an answer without Content-Length (chunked?): not supported by the open loop");
       int total = headEnd + 4 + contentLength;
@@ -183,6 +188,9 @@ final class OpenLoopSelector implements Runnable {
             int status = c.read(error);
             if (status < 0) continue;
             record(c.sentFor, System.nanoTime(), error[0]);
+            // Before the next request is written to it: a write to a socket the server has closed
+            // may succeed, and the request is then lost with the connection.
+            if (c.closeAfter) c.close();
           } catch (IOException e) {
             record(c.sentFor, System.nanoTime(), e.getClass().getSimpleName());
             c.close();
@@ -225,6 +233,21 @@ final class OpenLoopSelector implements Runnable {
       if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') return i;
     }
     return -1;
+  }
+
+  /** Whether the head {@code b[0, headEnd)} has header {@code lowerName} with {@code token} in its value (ASCII case ignored). */
+  private static boolean headerContains(byte[] b, int headEnd, String lowerName, String token) {
+    for (int line = 0; line < headEnd; ) {
+      int eol = line;
+      while (eol < headEnd && b[eol] != '\r') eol++;
+      if (eol - line > lowerName.length() && RawTransport.nameAt(b, line, lowerName)) {
+        String value = new String(b, line + lowerName.length(), eol - line - lowerName.length(),
+            java.nio.charset.StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT);
+        return value.contains(token);
+      }
+      line = eol + 2;
+    }
+    return false;
   }
 
   /** The Content-Length of the head {@code b[0, headEnd)}, or -1 when it has none. */

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The raw client's open loop ({@link OpenLoopSelector}, through {@link LoadRunner}) against a real
  * HTTP server on loopback: it sends at the rate asked, charges a slow answer to the request's
- * scheduled time, reads error types, and names an answer it cannot read.
+ * scheduled time, reads error types, names an answer it cannot read, and serves a server that
+ * closes the connection after every answer (moto) without errors.
  */
 class OpenLoopTest {
   private ServerSocket server;
@@ -30,12 +31,16 @@ class OpenLoopTest {
    * and Content-Length body), waits {@code delayMillis}, and writes the whole answer in one write
    * (the JDK's HttpServer writes head and body apart, and Nagle's algorithm then adds 40 ms).
    */
+  private final AtomicInteger accepted = new AtomicInteger();
+  private volatile boolean closeAfterEachAnswer;
+
   private Endpoint serve(int delayMillis, int status, String body, boolean chunked) throws Exception {
     server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(() -> {
       while (!server.isClosed()) {
         try {
           Socket s = server.accept();
+          accepted.incrementAndGet();
           s.setTcpNoDelay(true);
           Thread t = new Thread(() -> answer(s, delayMillis, status, body, chunked));
           t.setDaemon(true);
@@ -72,12 +77,14 @@ class OpenLoopTest {
         in.readNBytes(Math.max(0, length));
         served.incrementAndGet();
         if (delayMillis > 0) Thread.sleep(delayMillis);
-        String head = "HTTP/1.1 " + status + " X\r\nContent-Type: application/x-amz-json-1.1\r\n";
+        String head = "HTTP/1.1 " + status + " X\r\nContent-Type: application/x-amz-json-1.1\r\n"
+            + (closeAfterEachAnswer ? "Connection: close\r\n" : "");
         String answer = chunked
             ? head + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n"
             : head + "Content-Length: " + body.length() + "\r\n\r\n" + body;
         out.write(answer.getBytes(StandardCharsets.UTF_8));
         out.flush();
+        if (closeAfterEachAnswer) return;
       }
     } catch (IOException | InterruptedException e) {
       // the client went away
@@ -131,5 +138,15 @@ class OpenLoopTest {
     OpResult r = run(endpoint, 100, 1);
     assertEquals(r.requests(), r.errorCount(), r.errors().toString());
     assertTrue(r.errors().getOrDefault("IOException", 0L) > 0, r.errors().toString());
+  }
+
+  @Test
+  void aServerThatClosesAfterEveryAnswerIsServedWithoutErrors() throws Exception {
+    closeAfterEachAnswer = true; // as moto's Werkzeug does: "Connection: close" on every answer
+    Endpoint endpoint = serve(0, 200, "{}", false);
+    OpResult r = run(endpoint, 1000, 1);
+    assertEquals(0, r.errorCount(), r.errors().toString());
+    assertTrue(r.requests() > 500, "requests " + r.requests());
+    assertTrue(accepted.get() > r.requests(), "a new connection per request: " + accepted.get());
   }
 }
