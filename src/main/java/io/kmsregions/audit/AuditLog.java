@@ -249,11 +249,7 @@ public final class AuditLog implements Extension {
                 StandardOpenOption.APPEND), 64 * 1024);
             bytes = Files.size(file);
           }
-          line.reset();
-          try (JsonGenerator g = JSON.createGenerator(line)) {
-            write(e, g);
-          }
-          line.write('\n');
+          encode(e, line);
           line.writeTo(out);
           bytes += line.size();
           if (bytes > maxFileBytes) {
@@ -278,6 +274,26 @@ public final class AuditLog implements Extension {
       }
       flushed.set(done);
     }
+  }
+
+  /** One record as a line of {@code line} (reset first), newline included. */
+  private void encode(Entry e, java.io.ByteArrayOutputStream line) throws IOException {
+    line.reset();
+    try (JsonGenerator g = JSON.createGenerator(line)) {
+      write(e, g);
+    }
+    line.write('\n');
+  }
+
+  /**
+   * The line the writer makes of one API call, for tests and benchmarks (the writer's own path:
+   * {@link #apiCall} only enqueues).
+   */
+  byte[] encodeApiCall(long time, String operation, String requestId, Caller caller, byte[] request, int status,
+      byte[] response) throws IOException {
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(2048);
+    encode(new ApiCall(time, operation, requestId, caller, request, status, response), line);
+    return line.toByteArray();
   }
 
   /** audit.jsonl becomes audit.jsonl.1, .1 becomes .2, …; the oldest past {@code maxFiles} is deleted. */
