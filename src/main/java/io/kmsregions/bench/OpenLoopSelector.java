@@ -118,9 +118,7 @@ final class OpenLoopSelector implements Runnable {
       if (headEnd < 0) return -1;
       if (len < 12 || b[0] != 'H') throw new IOException("bad status line");
       int status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
-      closeAfter = b[7] == '0' ? !headerContains(b, headEnd, "connection:", "keep-alive")
-          : headerContains(b, headEnd, "connection:", "close");
-      int contentLength = contentLength(b, headEnd);
+      int contentLength = readHead(b, headEnd);
       if (contentLength < 0) throw new IOException("an answer without Content-Length (chunked?): not supported by the open loop");
       int total = headEnd + 4 + contentLength;
       if (len < total) return -1;
@@ -130,6 +128,33 @@ final class OpenLoopSelector implements Runnable {
       // Keep-alive: whatever follows belongs to no request (the server answers one at a time).
       in.clear();
       return status;
+    }
+
+    /**
+     * One pass over the head {@code b[0, headEnd)}, allocating nothing (it runs for every answer):
+     * sets {@link #closeAfter} from {@code Connection} and the HTTP version, and returns the
+     * {@code Content-Length}, or -1 when there is none.
+     */
+    private int readHead(byte[] b, int headEnd) {
+      int contentLength = -1;
+      boolean close = false;
+      boolean keepAlive = false;
+      for (int line = 0; line < headEnd; ) {
+        int eol = line;
+        while (eol < headEnd && b[eol] != '\r') eol++;
+        if (eol - line > CONTENT_LENGTH.length() && RawTransport.nameAt(b, line, CONTENT_LENGTH)) {
+          contentLength = 0;
+          for (int i = line + CONTENT_LENGTH.length(); i < eol; i++) {
+            if (b[i] >= '0' && b[i] <= '9') contentLength = contentLength * 10 + (b[i] - '0');
+          }
+        } else if (eol - line > CONNECTION.length() && RawTransport.nameAt(b, line, CONNECTION)) {
+          close = contains(b, line + CONNECTION.length(), eol, "close");
+          keepAlive = contains(b, line + CONNECTION.length(), eol, "keep-alive");
+        }
+        line = eol + 2;
+      }
+      closeAfter = b[7] == '0' ? !keepAlive : close; // HTTP/1.0 closes unless asked to keep alive
+      return contentLength;
     }
   }
 
@@ -235,36 +260,14 @@ final class OpenLoopSelector implements Runnable {
     return -1;
   }
 
-  /** Whether the head {@code b[0, headEnd)} has header {@code lowerName} with {@code token} in its value (ASCII case ignored). */
-  private static boolean headerContains(byte[] b, int headEnd, String lowerName, String token) {
-    for (int line = 0; line < headEnd; ) {
-      int eol = line;
-      while (eol < headEnd && b[eol] != '\r') eol++;
-      if (eol - line > lowerName.length() && RawTransport.nameAt(b, line, lowerName)) {
-        String value = new String(b, line + lowerName.length(), eol - line - lowerName.length(),
-            java.nio.charset.StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT);
-        return value.contains(token);
-      }
-      line = eol + 2;
+  private static final String CONTENT_LENGTH = "content-length:";
+  private static final String CONNECTION = "connection:";
+
+  /** Whether {@code b[from, to)} contains {@code lowerToken}, ignoring ASCII case. */
+  private static boolean contains(byte[] b, int from, int to, String lowerToken) {
+    for (int i = from; i + lowerToken.length() <= to; i++) {
+      if (RawTransport.nameAt(b, i, lowerToken)) return true;
     }
     return false;
-  }
-
-  /** The Content-Length of the head {@code b[0, headEnd)}, or -1 when it has none. */
-  private static int contentLength(byte[] b, int headEnd) {
-    String name = "content-length:";
-    for (int line = 0; line < headEnd; ) {
-      int eol = line;
-      while (eol < headEnd && b[eol] != '\r') eol++;
-      if (eol - line > name.length() && RawTransport.nameAt(b, line, name)) {
-        int v = 0;
-        for (int i = line + name.length(); i < eol; i++) {
-          if (b[i] >= '0' && b[i] <= '9') v = v * 10 + (b[i] - '0');
-        }
-        return v;
-      }
-      line = eol + 2;
-    }
-    return -1;
   }
 }

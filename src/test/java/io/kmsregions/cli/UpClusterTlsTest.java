@@ -161,7 +161,8 @@ class UpClusterTlsTest {
 
   private static ClusterProcess start(Path data, Path regions, String... extra) throws Exception {
     List<String> args = new java.util.ArrayList<>(List.of("up", "--data-dir", data.toString(), "--regions",
-        regions.toString(), "--supervisor-port", "-1", "--node-jvm-options", NODE_JVM, "--ready-timeout", Long.toString(UP_READY.toSeconds())));
+        regions.toString(), "--supervisor-port", "-1", "--node-jvm-options", NODE_JVM,
+        "--ready-timeout", Long.toString(UP_READY.toSeconds())));
     args.addAll(List.of(extra));
     return ClusterProcess.start(READY, args.toArray(String[]::new));
   }
