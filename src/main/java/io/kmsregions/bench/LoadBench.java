@@ -82,9 +82,9 @@ public final class LoadBench {
       if (settings.warmupSeconds() > 0) {
         // One untimed pass over every operation first, so the JIT has compiled the server's and
         // the client's paths before round 1 (each run still has its own warm-up too). On 2 cores
-        // C2 needs tens of seconds at full load: each operation runs in slices of the warm-up
-        // time until two slices in a row agree within WARM_TOLERANCE (JMH's warm-up iterations,
-        // with a stopping rule), at most MAX_WARM_SLICES.
+        // C2 needs a minute at full load: each operation runs in slices of the warm-up time until
+        // two slices in a row agree within WARM_TOLERANCE and the JIT is quiet (JMH's warm-up
+        // iterations, with a stopping rule), at most MAX_WARM_SLICES; see isSteady.
         long t0 = System.nanoTime();
         LoadRunner.Settings slice = new LoadRunner.Settings(0, settings.warmupSeconds(), settings.concurrency(), settings.rate());
         StringBuilder slices = new StringBuilder();
@@ -169,19 +169,45 @@ public final class LoadBench {
         b, own, Math.max(0, b - own), jvm);
   }
 
-  /** Two warm-up slices in a row within this fraction of each other mean the JIT is done. */
+  /** Two warm-up slices in a row within this fraction of each other: throughput has settled. */
   static final double WARM_TOLERANCE = 0.05;
-  static final int MAX_WARM_SLICES = 8;
+  /**
+   * The JIT is quiet when this JVM spent at most this share of a slice's wall time compiling.
+   * Without it two slices of a still-compiling JVM could agree by chance and round 1 was measured
+   * cold: 7,645-14,021 against 17,454-21,107 Encrypt req/s in round 2 (BENCHMARKS.md, "Stalls at
+   * half the maximum"). The bench's own cluster runs in this JVM, so this is the servers' JIT;
+   * against another process it is the load generator's only.
+   */
+  static final double JIT_QUIET = 0.10;
+  /** 80 s at the documented 4-s slices: the in-process cluster compiles for about a minute. */
+  static final int MAX_WARM_SLICES = 20;
 
-  /** Runs {@code slice} until its throughput is steady; returns the number of slices run. */
+  /**
+   * Whether a warm-up slice shows a steady state: its throughput (req/s) within
+   * {@link #WARM_TOLERANCE} of the previous slice's ({@code previous} <= 0: no previous slice),
+   * and compilation in this JVM during it ({@code compileMillis}) at most {@link #JIT_QUIET} of its
+   * length ({@code sliceMillis}).
+   */
+  static boolean isSteady(double previous, double throughput, long compileMillis, long sliceMillis) {
+    return previous > 0 && Math.abs(throughput - previous) <= WARM_TOLERANCE * previous
+        && compileMillis <= JIT_QUIET * sliceMillis;
+  }
+
+  /** Runs {@code slice} until {@link #isSteady}; returns the number of slices run. */
   private static int warmUntilSteady(Transport transport, Endpoint e, java.util.List<KmsCall> calls,
       LoadRunner.Settings slice, String op) throws InterruptedException {
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
     double previous = -1;
     for (int n = 1; n <= MAX_WARM_SLICES; n++) {
       OpResult r = new OpResult(e.name(), op);
+      long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+      long t0 = System.nanoTime();
       LoadRunner.run(transport, e, calls, slice, r);
+      long sliceMillis = (System.nanoTime() - t0) / 1_000_000;
+      long compileMillis = jitTimed ? jit.getTotalCompilationTime() - compiled : 0;
       double t = r.throughput();
-      if (previous > 0 && Math.abs(t - previous) <= WARM_TOLERANCE * previous) return n;
+      if (isSteady(previous, t, compileMillis, sliceMillis)) return n;
       previous = t;
     }
     return MAX_WARM_SLICES;
