@@ -1,11 +1,15 @@
 package io.kmsregions.bench;
 
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The load bench: prepares every operation on endpoint A (and B, the baseline), then for each
@@ -90,7 +94,7 @@ public final class LoadBench {
         long t0 = System.nanoTime();
         LoadRunner.Settings slice = new LoadRunner.Settings(0, settings.warmupSeconds(), settings.concurrency(), settings.rate());
         StringBuilder slices = new StringBuilder();
-        java.util.Set<String> warmed = new java.util.HashSet<>();
+        Set<String> warmed = new HashSet<>();
         for (String op : ops) {
           for (Endpoint e : endpoints) {
             Workloads.Prepared pr = prepared.get(e.name()).get(op);
@@ -200,9 +204,9 @@ public final class LoadBench {
   }
 
   /** Runs {@code slice} until {@link #isSteady}, at most {@code maxSlices} times; returns the number run. */
-  private static int warmUntilSteady(Transport transport, Endpoint e, java.util.List<KmsCall> calls,
+  private static int warmUntilSteady(Transport transport, Endpoint e, List<KmsCall> calls,
       LoadRunner.Settings slice, String op, int maxSlices) throws InterruptedException {
-    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
     double previous = -1;
     for (int n = 1; n <= maxSlices; n++) {

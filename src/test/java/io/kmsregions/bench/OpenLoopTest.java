@@ -25,15 +25,14 @@ import org.junit.jupiter.api.Test;
 class OpenLoopTest {
   private ServerSocket server;
   private final AtomicInteger served = new AtomicInteger();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private volatile boolean closeAfterEachAnswer;
 
   /**
    * A minimal keep-alive HTTP/1.1 server: each connection on its own thread reads a request (head
    * and Content-Length body), waits {@code delayMillis}, and writes the whole answer in one write
    * (the JDK's HttpServer writes head and body apart, and Nagle's algorithm then adds 40 ms).
    */
-  private final AtomicInteger accepted = new AtomicInteger();
-  private volatile boolean closeAfterEachAnswer;
-
   private Endpoint serve(int delayMillis, int status, String body, boolean chunked) throws Exception {
     server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(() -> {
