@@ -183,8 +183,9 @@ public final class LoadBench {
    * The JIT is quiet when this JVM spent at most this share of a slice's wall time compiling.
    * Without it two slices of a still-compiling JVM could agree by chance and round 1 was measured
    * cold: 7,645-14,021 against 17,454-21,107 Encrypt req/s in round 2 (BENCHMARKS.md, "Stalls at
-   * half the maximum"). The bench's own cluster runs in this JVM, so this is the servers' JIT;
-   * against another process it is the load generator's only.
+   * half the maximum"). Counted: this JVM's compilation (the in-process cluster's and the load
+   * generator's) plus the compiler threads' CPU in the watched processes (the node processes of
+   * {@code --processes}, and every {@code --watch-pid}); a server elsewhere is not seen.
    */
   static final double JIT_QUIET = 0.10;
   /** 80 s at the documented 4-s slices: the in-process cluster compiles for about a minute. */
@@ -195,7 +196,7 @@ public final class LoadBench {
   /**
    * Whether a warm-up slice shows a steady state: its throughput (req/s) within
    * {@link #WARM_TOLERANCE} of the previous slice's ({@code previous} <= 0: no previous slice),
-   * and compilation in this JVM during it ({@code compileMillis}) at most {@link #JIT_QUIET} of its
+   * and compilation during it ({@code compileMillis}, see {@link #JIT_QUIET}) at most that share of its
    * length ({@code sliceMillis}).
    */
   static boolean isSteady(double previous, double throughput, long compileMillis, long sliceMillis) {
@@ -211,11 +212,11 @@ public final class LoadBench {
     double previous = -1;
     for (int n = 1; n <= maxSlices; n++) {
       OpResult r = new OpResult(e.name(), op);
-      long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+      long compiled = (jitTimed ? jit.getTotalCompilationTime() : 0) + LoadRunner.watchedCompilerMillis();
       long t0 = System.nanoTime();
       LoadRunner.run(transport, e, calls, slice, r);
       long sliceMillis = (System.nanoTime() - t0) / 1_000_000;
-      long compileMillis = jitTimed ? jit.getTotalCompilationTime() - compiled : 0;
+      long compileMillis = (jitTimed ? jit.getTotalCompilationTime() : 0) + LoadRunner.watchedCompilerMillis() - compiled;
       double t = r.throughput();
       if (isSteady(previous, t, compileMillis, sliceMillis)) return n;
       previous = t;

@@ -253,6 +253,50 @@ public final class LoadRunner {
     return total;
   }
 
+  /**
+   * CPU time of the JIT compiler threads ({@code C1 CompilerThre}, {@code C2 CompilerThre}) of the
+   * watched processes, in ms, from /proc/PID/task/TID/stat: how the warm-up sees a node
+   * process's JIT (its CompilationMXBean is in another JVM). 0 for a process that is not a JVM or
+   * is gone, and where there is no /proc.
+   */
+  static long watchedCompilerMillis() {
+    long ticks = 0;
+    for (long pid : WATCHED) ticks += compilerTicks(pid);
+    return ticks * 1000 / CLOCK_TICKS;
+  }
+
+  /** utime + stime of {@code pid}'s JIT compiler threads, in clock ticks (0 when unknown). */
+  static long compilerTicks(long pid) {
+    long total = 0;
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          total += compilerTicksOf(Files.readString(task.resolve("stat")));
+        } catch (IOException | RuntimeException e) {
+          // the thread ended between the listing and the read
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return total;
+  }
+
+  /**
+   * utime + stime of one thread's /proc stat line if it is a HotSpot compiler thread, else 0.
+   * The name sits in parentheses and may hold spaces ({@code 123 (C2 CompilerThre) S ...}), and
+   * the kernel cuts it to 15 characters.
+   */
+  static long compilerTicksOf(String stat) {
+    int open = stat.indexOf('(');
+    int close = stat.lastIndexOf(')');
+    if (open < 0 || close < open) return 0;
+    String name = stat.substring(open + 1, close);
+    if (!name.startsWith("C1 CompilerThre") && !name.startsWith("C2 CompilerThre")) return 0;
+    String[] f = stat.substring(close + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
   /** This JVM's {user, system} CPU time in clock ticks, from /proc/self/stat (null where there is none). */
   static long[] selfTicks() {
     try {

@@ -43,7 +43,8 @@ final class BenchCommand implements Callable<Integer> {
   double duration;
 
   @Option(names = "--warmup", defaultValue = "3", description = "Warm-up seconds before each run's measurement (default: ${DEFAULT-VALUE}); also the slice of the"
-      + " first warm-up pass, which runs each operation until its throughput and this JVM's JIT are steady.")
+      + " first warm-up pass, which runs each operation until its throughput and the JIT (this JVM's, and the compiler threads"
+      + " of node processes and --watch-pid) are steady.")
   double warmup;
 
   @Option(names = "--concurrency", defaultValue = "32", description = "Workers, each with one keep-alive connection (default: ${DEFAULT-VALUE}).")
