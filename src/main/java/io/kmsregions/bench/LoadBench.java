@@ -84,7 +84,7 @@ public final class LoadBench {
           settings.concurrency(), keys == 1 ? "one hot key" : keys + " keys", settings.warmupSeconds(),
           settings.durationSeconds(), rounds, transport.name());
       if (settings.warmupSeconds() > 0) {
-        // One untimed pass over every operation first, so the JIT has compiled the server's and
+        // Untimed passes over every operation first, so the JIT has compiled the server's and
         // the client's paths before round 1 (each run still has its own warm-up too). On 2 cores
         // C2 needs a minute at full load: each operation runs in slices of the warm-up time until
         // two slices in a row agree within WARM_TOLERANCE and the JIT is quiet (JMH's warm-up
@@ -93,12 +93,15 @@ public final class LoadBench {
         // MAX_WARM_SLICES; later ones, which add little code, up to MAX_LATER_WARM_SLICES.
         // Then a second pass over every operation: the later operations' code changes what the
         // first one's compiled code assumed (new types at shared call sites, deoptimisation), and
-        // round 1 of the first operation was measured recompiling (BENCHMARKS.md, "Warm-up").
+        // round 1 of the first operation was measured at 61% of round 2 (BENCHMARKS.md, "Warm-up,
+        // and p99 at half the maximum again").
         long t0 = System.nanoTime();
         LoadRunner.Settings slice = new LoadRunner.Settings(0, settings.warmupSeconds(), settings.concurrency(), settings.rate());
         StringBuilder slices = new StringBuilder();
         Set<String> warmed = new HashSet<>();
-        int passes = ops.size() > 1 ? WARM_PASSES : 1;
+        long usable = ops.stream()
+            .filter(op -> endpoints.stream().anyMatch(e -> prepared.get(e.name()).get(op).skipped() == null)).count();
+        int passes = usable > 1 ? WARM_PASSES : 1;
         for (int pass = 1; pass <= passes; pass++) {
           slices.append(pass == 1 ? "" : ";").append(" pass ").append(pass).append(':');
           for (String op : ops) {
@@ -107,12 +110,12 @@ public final class LoadBench {
               if (pr.skipped() == null) {
                 int max = warmed.add(e.name()) ? MAX_WARM_SLICES : MAX_LATER_WARM_SLICES;
                 int n = warmUntilSteady(transport, e, pr.calls(), slice, op, max);
-                slices.append(String.format(Locale.ROOT, " %s/%s %d", e.name(), op, n));
+                slices.append(String.format(Locale.ROOT, " %s/%s %s", e.name(), op, n > 0 ? n : -n + "*"));
               }
             }
           }
         }
-        out.printf(Locale.ROOT, "warm-up over every operation: %.0f s (slices until steady,%s)%n",
+        out.printf(Locale.ROOT, "warm-up over every operation: %.0f s (slices until steady, * where its cap came first,%s)%n",
             (System.nanoTime() - t0) / 1e9, slices);
       }
       out.println(Report.HEADER);
@@ -187,12 +190,12 @@ public final class LoadBench {
   /** Two warm-up slices in a row within this fraction of each other: throughput has settled. */
   static final double WARM_TOLERANCE = 0.05;
   /**
-   * The JIT is quiet when this JVM spent at most this share of a slice's wall time compiling.
-   * Without it two slices of a still-compiling JVM could agree by chance and round 1 was measured
+   * The JIT is quiet when compilation took at most this share of a slice's wall time. Without it two slices of a still-compiling JVM could agree by chance and round 1 was measured
    * cold: 7,645-14,021 against 17,454-21,107 Encrypt req/s in round 2 (BENCHMARKS.md, "Stalls at
-   * half the maximum"). Counted: this JVM's compilation (the in-process cluster's and the load
-   * generator's) plus the compiler threads' CPU in the watched processes (the node processes of
-   * {@code --processes}, and every {@code --watch-pid}); a server elsewhere is not seen.
+   * half the maximum"). Counted: this JVM's compile time (CompilationMXBean: the in-process
+   * cluster's and the load generator's) plus the CPU time of the compiler threads of the watched
+   * processes (the node processes of {@code --processes}, and every {@code --watch-pid}); a server
+   * elsewhere is not seen.
    */
   static final double JIT_QUIET = 0.10;
   /** 80 s at the documented 4-s slices: the in-process cluster compiles for about a minute. */
@@ -213,7 +216,10 @@ public final class LoadBench {
         && compileMillis <= JIT_QUIET * sliceMillis;
   }
 
-  /** Runs {@code slice} until {@link #isSteady}, at most {@code maxSlices} times; returns the number run. */
+  /**
+   * Runs {@code slice} until {@link #isSteady}, at most {@code maxSlices} times; returns the number
+   * of slices run, negated when the last one was still not steady.
+   */
   private static int warmUntilSteady(Transport transport, Endpoint e, List<KmsCall> calls,
       LoadRunner.Settings slice, String op, int maxSlices) throws InterruptedException {
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -221,15 +227,17 @@ public final class LoadBench {
     double previous = -1;
     for (int n = 1; n <= maxSlices; n++) {
       OpResult r = new OpResult(e.name(), op);
-      long compiled = (jitTimed ? jit.getTotalCompilationTime() : 0) + LoadRunner.watchedCompilerMillis();
+      long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+      Map<String, Long> watchedBefore = LoadRunner.watchedCompilerTicks();
       long t0 = System.nanoTime();
       LoadRunner.run(transport, e, calls, slice, r);
       long sliceMillis = (System.nanoTime() - t0) / 1_000_000;
-      long compileMillis = (jitTimed ? jit.getTotalCompilationTime() : 0) + LoadRunner.watchedCompilerMillis() - compiled;
+      long compileMillis = (jitTimed ? jit.getTotalCompilationTime() - compiled : 0)
+          + LoadRunner.compilerMillisBetween(watchedBefore, LoadRunner.watchedCompilerTicks());
       double t = r.throughput();
       if (isSteady(previous, t, compileMillis, sliceMillis)) return n;
       previous = t;
     }
-    return maxSlices;
+    return -maxSlices;
   }
 }

@@ -243,9 +243,8 @@ public final class LoadRunner {
     long total = 0;
     for (long pid : WATCHED) {
       try {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        total += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        long[] t = cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+        total += t[0] + t[1];
       } catch (IOException | RuntimeException e) {
         // gone
       }
@@ -254,55 +253,79 @@ public final class LoadRunner {
   }
 
   /**
-   * CPU time of the JIT compiler threads ({@code C1 CompilerThre}, {@code C2 CompilerThre}) of the
-   * watched processes, in ms, from /proc/PID/task/TID/stat: how the warm-up sees a node
-   * process's JIT (its CompilationMXBean is in another JVM). 0 for a process that is not a JVM or
-   * is gone, and where there is no /proc.
+   * The {utime, stime} of a /proc/PID/stat or /proc/PID/task/TID/stat line, in clock ticks
+   * (fields 14 and 15 of proc(5); the name before them, in parentheses, may hold spaces).
+   *
+   * @throws RuntimeException when the line is not of that shape
    */
-  static long watchedCompilerMillis() {
+  static long[] cpuTicks(String stat) {
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+  }
+
+  /**
+   * The JIT compiler threads ({@code C1 CompilerThre}, {@code C2 CompilerThre}: HotSpot's names,
+   * which the kernel cuts to 15 characters) of every watched process, as "pid/tid" to their
+   * utime + stime in clock ticks, from /proc/PID/task/TID/stat: how the warm-up sees a node
+   * process's JIT, whose CompilationMXBean is in another JVM. Empty for a process that is gone, a
+   * JVM whose compiler threads are named otherwise (Graal's, OpenJ9's), a process that is not a
+   * JVM, and where there is no /proc. Compare two snapshots with {@link #compilerMillisBetween}.
+   */
+  static Map<String, Long> watchedCompilerTicks() {
+    Map<String, Long> ticks = new HashMap<>();
+    for (long pid : WATCHED) {
+      compilerThreadTicks(pid).forEach((tid, t) -> ticks.put(pid + "/" + tid, t));
+    }
+    return ticks;
+  }
+
+  /**
+   * The compile CPU, in ms, between two snapshots of {@link #watchedCompilerTicks}, thread by
+   * thread: HotSpot ends idle compiler threads (UseDynamicNumberOfCompilerThreads), and a sum over
+   * the threads alive at each moment would then shrink and read as a quiet JIT.
+   */
+  static long compilerMillisBetween(Map<String, Long> before, Map<String, Long> after) {
     long ticks = 0;
-    for (long pid : WATCHED) ticks += compilerTicks(pid);
+    for (Map.Entry<String, Long> t : after.entrySet()) {
+      ticks += Math.max(0, t.getValue() - before.getOrDefault(t.getKey(), 0L));
+    }
     return ticks * 1000 / CLOCK_TICKS;
   }
 
-  /** utime + stime of {@code pid}'s JIT compiler threads, in clock ticks (0 when unknown). */
-  static long compilerTicks(long pid) {
-    long total = 0;
+  /** {@code pid}'s compiler threads: thread id to utime + stime in clock ticks (empty when unknown). */
+  static Map<Long, Long> compilerThreadTicks(long pid) {
+    Map<Long, Long> ticks = new HashMap<>();
     try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
         try {
-          total += compilerTicksOf(Files.readString(task.resolve("stat")));
+          String stat = Files.readString(task.resolve("stat"));
+          if (isCompilerThread(stat)) {
+            long[] t = cpuTicks(stat);
+            ticks.put(Long.parseLong(task.getFileName().toString()), t[0] + t[1]);
+          }
         } catch (IOException | RuntimeException e) {
           // the thread ended between the listing and the read
         }
       }
     } catch (IOException | RuntimeException e) {
-      return 0;
+      return Map.of();
     }
-    return total;
+    return ticks;
   }
 
-  /**
-   * utime + stime of one thread's /proc stat line if it is a HotSpot compiler thread, else 0.
-   * The name sits in parentheses and may hold spaces ({@code 123 (C2 CompilerThre) S ...}), and
-   * the kernel cuts it to 15 characters.
-   */
-  static long compilerTicksOf(String stat) {
+  /** Whether a /proc stat line is a HotSpot JIT compiler thread's. */
+  static boolean isCompilerThread(String stat) {
     int open = stat.indexOf('(');
     int close = stat.lastIndexOf(')');
-    if (open < 0 || close < open) return 0;
+    if (open < 0 || close < open) return false;
     String name = stat.substring(open + 1, close);
-    if (!name.startsWith("C1 CompilerThre") && !name.startsWith("C2 CompilerThre")) return 0;
-    String[] f = stat.substring(close + 2).split(" ");
-    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    return name.equals("C1 CompilerThre") || name.equals("C2 CompilerThre");
   }
 
   /** This JVM's {user, system} CPU time in clock ticks, from /proc/self/stat (null where there is none). */
   static long[] selfTicks() {
     try {
-      String stat = Files.readString(Path.of("/proc/self/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+      return cpuTicks(Files.readString(Path.of("/proc/self/stat")));
     } catch (IOException | RuntimeException e) {
       return null;
     }

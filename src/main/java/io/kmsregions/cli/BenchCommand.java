@@ -43,8 +43,8 @@ final class BenchCommand implements Callable<Integer> {
   double duration;
 
   @Option(names = "--warmup", defaultValue = "3", description = "Warm-up seconds before each run's measurement (default: ${DEFAULT-VALUE}); also the slice of the"
-      + " first warm-up pass, which runs each operation until its throughput and the JIT (this JVM's, and the compiler threads"
-      + " of node processes and --watch-pid) are steady.")
+      + " warm-up passes (two with several operations), which run each operation until its throughput and the JIT (this JVM's,"
+      + " and the compiler threads of node processes and --watch-pid) are steady.")
   double warmup;
 
   @Option(names = "--concurrency", defaultValue = "32", description = "Workers, each with one keep-alive connection (default: ${DEFAULT-VALUE}).")
@@ -110,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
   List<String> nodeJvmOptions = new ArrayList<>();
 
   @Option(names = "--watch-pid", description = "A process on this machine that belongs to the run (a server, the baseline): its"
-      + " CPU is reported with this JVM's, so the rest is other load on the machine. Repeatable.")
+      + " CPU is reported with this JVM's, so the rest is other load on the machine, and the warm-up waits for its JIT"
+      + " compiler threads too. Repeatable.")
   List<Long> watchPids = new ArrayList<>();
 
   @Option(names = "--regions", defaultValue = "regions", description = "Folder of Region files (default: ${DEFAULT-VALUE}).")
