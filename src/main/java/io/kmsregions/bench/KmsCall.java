@@ -19,9 +19,14 @@ public final class KmsCall {
   private final String amzDate;
   private final String authorization;
   private final java.net.URI uri;
+  private final Endpoint endpoint;
+  private final SigV4 signer;
+  private final long signedAtNanos = System.nanoTime();
   private volatile HttpRequest jdkRequest;
 
   KmsCall(Endpoint endpoint, String target, byte[] body, SigV4 signer, String amzDate) {
+    this.endpoint = endpoint;
+    this.signer = signer;
     this.target = target;
     this.body = body;
     String authorization = signer.kmsAuthorization(endpoint.hostHeader(), amzDate, target, body, endpoint.region());
@@ -48,6 +53,24 @@ public final class KmsCall {
 
   public byte[] body() {
     return body;
+  }
+
+  /** The signature's {@code X-Amz-Date} ({@code yyyyMMdd'T'HHmmss'Z'}, UTC). */
+  String amzDate() {
+    return amzDate;
+  }
+
+  /** Nanoseconds since this call was signed. */
+  long ageNanos() {
+    return System.nanoTime() - signedAtNanos;
+  }
+
+  /**
+   * The same request signed again now. A SigV4 signature is accepted only within 15 minutes of
+   * its {@code X-Amz-Date} (AWS's skew), and a long bench run outlives it.
+   */
+  KmsCall signedAgain() {
+    return new KmsCall(endpoint, target, body, signer, SigV4.amzDateNow());
   }
 
   /** The whole request as sent on the wire (head and body). */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The load bench: prepares every operation on endpoint A (and B, the baseline), then for each
@@ -109,7 +110,8 @@ public final class LoadBench {
               Workloads.Prepared pr = prepared.get(e.name()).get(op);
               if (pr.skipped() == null) {
                 int max = warmed.add(e.name()) ? MAX_WARM_SLICES : MAX_LATER_WARM_SLICES;
-                int n = warmUntilSteady(transport, e, pr.calls(), slice, op, max);
+                Map<String, Workloads.Prepared> byOp = prepared.get(e.name());
+                int n = warmUntilSteady(transport, e, () -> fresh(byOp, op, RESIGN_AFTER_NANOS), slice, op, max);
                 slices.append(String.format(Locale.ROOT, " %s/%s %s", e.name(), op, n > 0 ? n : -n + "*"));
               }
             }
@@ -125,14 +127,14 @@ public final class LoadBench {
             Workloads.Prepared pr = prepared.get(e.name()).get(op);
             if (pr.skipped() != null) continue;
             OpResult once = new OpResult(e.name(), op);
-            LoadRunner.run(transport, e, pr.calls(), settings, once);
+            LoadRunner.run(transport, e, fresh(prepared.get(e.name()), op, RESIGN_AFTER_NANOS), settings, once);
             out.println(Report.row(once) + "   [round " + round + busy(once) + "]");
             merge(results.get(e.name()).get(op), once);
             if (halfMax && once.throughput() > 0) {
               // Right after the closed loop found the maximum, the same operation open loop at half of it.
               double rate = once.throughput() / 2;
               OpResult half = new OpResult(e.name(), op + "@half");
-              LoadRunner.run(transport, e, pr.calls(),
+              LoadRunner.run(transport, e, fresh(prepared.get(e.name()), op, RESIGN_AFTER_NANOS),
                   new LoadRunner.Settings(settings.warmupSeconds(), settings.durationSeconds(), settings.concurrency(), rate), half);
               out.println(Report.row(half) + "   [round " + round + ", open loop at " + Report.rate(rate) + " req/s" + busy(half) + "]");
               merge(results.get(e.name()).computeIfAbsent(op + "@half", k -> new OpResult(e.name(), k)), half);
@@ -156,7 +158,8 @@ public final class LoadBench {
       out.println("== " + a.name() + " against its own no-op ceiling (" + Report.rate(noop.throughput()) + " req/s) ==");
       for (OpResult r : ra) {
         if (r.isSkipped() || r == noop) continue;
-        out.printf(Locale.ROOT, "%-18s %5.1f%% of noop%n", r.op(), 100 * r.throughput() / noop.throughput());
+        out.printf(Locale.ROOT, "%-18s %5.1f%% of noop%s%n", r.op(), 100 * r.throughput() / noop.throughput(),
+            Report.errorNote(r));
       }
     }
     if (b != null) {
@@ -185,6 +188,25 @@ public final class LoadBench {
     }
     return Double.isNaN(b) ? "" : String.format(Locale.ROOT, ", cores busy: %.2f, of which under test %.2f, others %.2f%s",
         b, own, Math.max(0, b - own), jvm);
+  }
+
+  /**
+   * Calls signed longer ago than this are signed again before a run or warm-up slice: a signature
+   * is accepted for 15 minutes around its date, and the README's command against moto, all nine
+   * operations, takes about 16 minutes (its last operation got only InvalidSignatureException).
+   */
+  static final long RESIGN_AFTER_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+
+  /**
+   * {@code op}'s calls in {@code byOp}, replaced there by calls signed again now when the first
+   * was signed more than {@code maxAgeNanos} ago (all of an operation's calls are signed together).
+   */
+  static List<KmsCall> fresh(Map<String, Workloads.Prepared> byOp, String op, long maxAgeNanos) {
+    Workloads.Prepared pr = byOp.get(op);
+    if (pr.calls().isEmpty() || pr.calls().get(0).ageNanos() <= maxAgeNanos) return pr.calls();
+    List<KmsCall> again = pr.calls().stream().map(KmsCall::signedAgain).toList();
+    byOp.put(op, new Workloads.Prepared(op, again, pr.skipped()));
+    return again;
   }
 
   /** Two warm-up slices in a row within this fraction of each other: throughput has settled. */
@@ -220,7 +242,7 @@ public final class LoadBench {
    * Runs {@code slice} until {@link #isSteady}, at most {@code maxSlices} times; returns the number
    * of slices run, negated when the last one was still not steady.
    */
-  private static int warmUntilSteady(Transport transport, Endpoint e, List<KmsCall> calls,
+  private static int warmUntilSteady(Transport transport, Endpoint e, Supplier<List<KmsCall>> calls,
       LoadRunner.Settings slice, String op, int maxSlices) throws InterruptedException {
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
@@ -230,7 +252,7 @@ public final class LoadBench {
       long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
       Map<String, Long> watchedBefore = LoadRunner.watchedCompilerTicks();
       long t0 = System.nanoTime();
-      LoadRunner.run(transport, e, calls, slice, r);
+      LoadRunner.run(transport, e, calls.get(), slice, r);
       long sliceMillis = (System.nanoTime() - t0) / 1_000_000;
       long compileMillis = (jitTimed ? jit.getTotalCompilationTime() - compiled : 0)
           + LoadRunner.compilerMillisBetween(watchedBefore, LoadRunner.watchedCompilerTicks());

@@ -49,10 +49,19 @@ public final class Report {
         lines.add(String.format(Locale.ROOT, "%-18s skipped on %s", ra.op(), ra.isSkipped() ? aName : bName));
         continue;
       }
-      lines.add(String.format(Locale.ROOT, "%-18s %12s %12s %10s %12s", ra.op(), rate(ra.throughput()), rate(rb.throughput()),
-          ratio(ra.throughput(), rb.throughput()), ratio(rb.millisAt(50), ra.millisAt(50))));
+      lines.add(String.format(Locale.ROOT, "%-18s %12s %12s %10s %12s%s", ra.op(), rate(ra.throughput()), rate(rb.throughput()),
+          ratio(ra.throughput(), rb.throughput()), ratio(rb.millisAt(50), ra.millisAt(50)), errorNote(ra) + errorNote(rb)));
     }
     return String.join("\n", lines) + "\n";
+  }
+
+  /**
+   * A warning for a summary line whose run had errors (throughput counts every answer, errors
+   * included, so the line alone would overstate it), else "".
+   */
+  static String errorNote(OpResult r) {
+    long n = r.errorCount();
+    return n == 0 ? "" : String.format(Locale.ROOT, "   ! %s: %d errors (%s)", r.endpoint(), n, errors(r.errors()));
   }
 
   static String ratio(double x, double y) {

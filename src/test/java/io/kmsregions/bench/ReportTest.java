@@ -60,4 +60,14 @@ class ReportTest {
     assertTrue(r.contains("encrypt") && r.contains("80.0×"), r);
     assertTrue(r.contains("noop               skipped on kms-regions"), r);
   }
+
+  @Test
+  void summaryLinesWarnOfErrors() {
+    OpResult clean = new OpResult("kms-regions", "encrypt");
+    OpResult failing = new OpResult("kms-regions", "generate-mac");
+    failing.add(new org.HdrHistogram.Histogram(3), 0, 1.0, java.util.Map.of("InvalidSignatureException", 236_881L), 0,
+        Double.NaN, Double.NaN);
+    assertEquals("", Report.errorNote(clean));
+    assertEquals("   ! kms-regions: 236881 errors (InvalidSignatureException=236881)", Report.errorNote(failing));
+  }
 }
