@@ -103,6 +103,9 @@ public final class LoadBench {
         long usable = ops.stream()
             .filter(op -> endpoints.stream().anyMatch(e -> prepared.get(e.name()).get(op).skipped() == null)).count();
         int passes = usable > 1 ? WARM_PASSES : 1;
+        out.printf(Locale.ROOT, "warm-up: %d pass(es) over every operation, each in slices of %.0f s until two agree within"
+            + " %.0f%% and the JIT is quiet (at most %d slices for an endpoint's first operation, %d for the others)%n",
+            passes, settings.warmupSeconds(), 100 * WARM_TOLERANCE, MAX_WARM_SLICES, MAX_LATER_WARM_SLICES);
         for (int pass = 1; pass <= passes; pass++) {
           slices.append(pass == 1 ? "" : ";").append(" pass ").append(pass).append(':');
           for (String op : ops) {
@@ -113,6 +116,8 @@ public final class LoadBench {
                 Map<String, Workloads.Prepared> byOp = prepared.get(e.name());
                 int n = warmUntilSteady(transport, e, () -> fresh(byOp, op, RESIGN_AFTER_NANOS), slice, op, max);
                 slices.append(String.format(Locale.ROOT, " %s/%s %s", e.name(), op, n > 0 ? n : -n + "*"));
+                out.printf(Locale.ROOT, "  pass %d %s/%s: %s%n", pass, e.name(), op,
+                    n > 0 ? "steady after " + n + " slice(s)" : "not steady after its cap of " + -n + " slices");
               }
             }
           }

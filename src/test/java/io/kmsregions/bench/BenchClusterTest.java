@@ -101,6 +101,8 @@ class BenchClusterTest {
     assertTrue(output.contains("(A) / other-node (B)"), output);
     // Two operations: the warm-up goes over both a second time, the later one having changed the first's code.
     assertTrue(output.contains("; pass 2: kms-regions/encrypt"), output);
+    // and says so as it goes, one line per operation and pass (a user waited 8 silent minutes).
+    assertTrue(output.contains("\n  pass 2 other-node/describe-key: "), output);
   }
 
   @Test
