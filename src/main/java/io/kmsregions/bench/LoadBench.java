@@ -114,7 +114,7 @@ public final class LoadBench {
               if (pr.skipped() == null) {
                 int max = warmed.add(e.name()) ? MAX_WARM_SLICES : MAX_LATER_WARM_SLICES;
                 Map<String, Workloads.Prepared> byOp = prepared.get(e.name());
-                int n = warmUntilSteady(transport, e, () -> fresh(byOp, op, RESIGN_AFTER_NANOS), slice, op, max);
+                int n = warmUntilSteady(transport, e, () -> fresh(byOp, op), slice, op, max);
                 slices.append(String.format(Locale.ROOT, " %s/%s %s", e.name(), op, n > 0 ? n : -n + "*"));
                 out.printf(Locale.ROOT, "  pass %d %s/%s: %s%n", pass, e.name(), op,
                     n > 0 ? "steady after " + n + " slice(s)" : "not steady after its cap of " + -n + " slices");
@@ -132,14 +132,14 @@ public final class LoadBench {
             Workloads.Prepared pr = prepared.get(e.name()).get(op);
             if (pr.skipped() != null) continue;
             OpResult once = new OpResult(e.name(), op);
-            LoadRunner.run(transport, e, fresh(prepared.get(e.name()), op, RESIGN_AFTER_NANOS), settings, once);
+            LoadRunner.run(transport, e, fresh(prepared.get(e.name()), op), settings, once);
             out.println(Report.row(once) + "   [round " + round + busy(once) + "]");
             merge(results.get(e.name()).get(op), once);
             if (halfMax && once.throughput() > 0) {
               // Right after the closed loop found the maximum, the same operation open loop at half of it.
               double rate = once.throughput() / 2;
               OpResult half = new OpResult(e.name(), op + "@half");
-              LoadRunner.run(transport, e, fresh(prepared.get(e.name()), op, RESIGN_AFTER_NANOS),
+              LoadRunner.run(transport, e, fresh(prepared.get(e.name()), op),
                   new LoadRunner.Settings(settings.warmupSeconds(), settings.durationSeconds(), settings.concurrency(), rate), half);
               out.println(Report.row(half) + "   [round " + round + ", open loop at " + Report.rate(rate) + " req/s" + busy(half) + "]");
               merge(results.get(e.name()).computeIfAbsent(op + "@half", k -> new OpResult(e.name(), k)), half);
@@ -214,12 +214,18 @@ public final class LoadBench {
     return again;
   }
 
+  /** {@link #fresh(Map, String, long)} with {@link #RESIGN_AFTER_NANOS}: what every run and warm-up slice sends. */
+  private static List<KmsCall> fresh(Map<String, Workloads.Prepared> byOp, String op) {
+    return fresh(byOp, op, RESIGN_AFTER_NANOS);
+  }
+
   /** Two warm-up slices in a row within this fraction of each other: throughput has settled. */
   static final double WARM_TOLERANCE = 0.05;
   /**
-   * The JIT is quiet when compilation took at most this share of a slice's wall time. Without it two slices of a still-compiling JVM could agree by chance and round 1 was measured
-   * cold: 7,645-14,021 against 17,454-21,107 Encrypt req/s in round 2 (BENCHMARKS.md, "Stalls at
-   * half the maximum"). Counted: this JVM's compile time (CompilationMXBean: the in-process
+   * The JIT is quiet when compilation took at most this share of a slice's wall time. Without it
+   * two slices of a still-compiling JVM could agree by chance and round 1 was measured cold:
+   * 7,645-14,021 against 17,454-21,107 Encrypt req/s in round 2 (BENCHMARKS.md, "Stalls at half
+   * the maximum"). Counted: this JVM's compile time (CompilationMXBean: the in-process
    * cluster's and the load generator's) plus the CPU time of the compiler threads of the watched
    * processes (the node processes of {@code --processes}, and every {@code --watch-pid}); a server
    * elsewhere is not seen.
